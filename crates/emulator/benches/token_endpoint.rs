@@ -1,0 +1,2 @@
+//! Token endpoint benchmark (filled in below).
+fn main() {}

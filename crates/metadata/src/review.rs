@@ -1,0 +1,183 @@
+//! What an admin reviews: every setting of the setup guide with its Setup label, metadata
+//! element and value, plus the warnings an expert would give.
+//!
+//! The rows are read from the validated typed model, so they show what the XML really says,
+//! admin template edits included. `insights diff` compares the same rows desired vs deployed.
+
+use serde::Serialize;
+
+use crate::config::{Settings, oauth_name};
+use crate::generate::Generated;
+use crate::model::{ConnectedApp, PermissionSet, rules};
+
+/// One setting of the setup guide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    /// The Setup label an admin knows.
+    pub setting: &'static str,
+    /// The metadata element behind it.
+    pub element: &'static str,
+    /// The value, in the admin's words with the metadata value where they differ.
+    pub value: String,
+}
+
+/// A warning an expert would give about these settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    /// A short key, stable for machines (`refresh-token-idle-limit`).
+    pub code: &'static str,
+    /// The warning in plain words.
+    pub message: String,
+}
+
+/// The whole review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    /// One row per setting.
+    pub rows: Vec<Row>,
+    /// Warnings, possibly none.
+    pub warnings: Vec<Warning>,
+}
+
+/// The review of generated metadata for `settings`.
+pub fn review(settings: &Settings, generated: &Generated) -> Review {
+    let mut rows = guide_rows(&generated.connected_app, generated.permission_set.as_ref(), generated.permission_set_name());
+    rows.push(Row {
+        setting: "Users assigned the permission set",
+        element: "PermissionSetAssignment",
+        value: if settings.assign_to.is_empty() { "(none)".into() } else { settings.assign_to.join(", ") },
+    });
+    Review { rows, warnings: warnings(settings, &generated.connected_app) }
+}
+
+/// The guide's settings as rows, read from a ConnectedApp and its permission set.
+pub fn guide_rows(app: &ConnectedApp, permission_set: Option<&PermissionSet>, permission_set_name: &str) -> Vec<Row> {
+    let config = app.oauth_config.as_ref();
+    let policy = app.oauth_policy.as_ref();
+    let yes_no = |value: Option<bool>| match value {
+        Some(true) => "checked".to_string(),
+        Some(false) => "unchecked".to_string(),
+        None => "(OAuth not enabled)".to_string(),
+    };
+    let scopes = config.map_or_else(String::new, |c| {
+        c.scopes.iter().map(|s| format!("{} ({s})", oauth_name(s))).collect::<Vec<_>>().join(", ")
+    });
+    let ip = policy.map_or_else(String::new, |p| {
+        let label = rules::IP_RELAXATION.iter().find(|(v, _)| *v == p.ip_relaxation).map_or("?", |(_, l)| l);
+        format!("{label} ({})", p.ip_relaxation)
+    });
+    let refresh = policy.map_or_else(String::new, |p| {
+        let words = match p.refresh_token_policy.as_str() {
+            "infinite" => "Refresh token is valid until revoked".to_string(),
+            "zero" => "Expire refresh token immediately".to_string(),
+            other => other.replace(':', " "),
+        };
+        format!("{words} ({})", p.refresh_token_policy)
+    });
+    let timeout = app
+        .session_policy
+        .as_ref()
+        .and_then(|p| p.session_timeout)
+        .map_or_else(|| "(profile default)".to_string(), |t| format!("{t} minutes"));
+    let permitted = config.map_or_else(String::new, |c| {
+        if c.is_admin_approved { "Admin approved users are pre-authorized".into() } else { "All users may self-authorize".into() }
+    });
+    let classes = permission_set.map_or_else(
+        || format!("(existing permission set {permission_set_name}, not generated)"),
+        |ps| ps.enabled_classes().collect::<Vec<_>>().join(", "),
+    );
+    vec![
+        row("Connected App Name", "ConnectedApp/label", app.label.clone()),
+        row("API Name", "ConnectedApp (fullName)", app.full_name.clone()),
+        row("Contact Email", "ConnectedApp/contactEmail", app.contact_email.clone()),
+        row("Callback URL", "oauthConfig/callbackUrl", config.map_or_else(String::new, |c| c.callback_urls.join("\n"))),
+        row("Selected OAuth Scopes", "oauthConfig/scopes", scopes),
+        row("Require Proof Key for Code Exchange (PKCE)", "oauthConfig/isPkceRequired", yes_no(config.map(|c| c.is_pkce_required))),
+        row(
+            "Require Secret for Web Server Flow",
+            "oauthConfig/isConsumerSecretOptional (inverted)",
+            yes_no(config.map(|c| !c.is_consumer_secret_optional)),
+        ),
+        row(
+            "Require Secret for Refresh Token Flow",
+            "oauthConfig/isSecretRequiredForRefreshToken",
+            yes_no(config.map(|c| c.is_secret_required_for_refresh_token)),
+        ),
+        row("Permitted Users", "oauthConfig/isAdminApproved", permitted),
+        row("IP Relaxation", "oauthPolicy/ipRelaxation", ip),
+        row("Refresh Token Policy", "oauthPolicy/refreshTokenPolicy", refresh),
+        row("Timeout Value", "sessionPolicy/sessionTimeout", timeout),
+        row("Assigned Connected Apps (permission set)", "ConnectedApp/permissionSetName", app.permission_set_names.join(", ")),
+        row("Apex Class Access", "PermissionSet/classAccesses", classes),
+    ]
+}
+
+fn row(setting: &'static str, element: &'static str, value: String) -> Row {
+    Row { setting, element, value }
+}
+
+fn warnings(settings: &Settings, app: &ConnectedApp) -> Vec<Warning> {
+    let mut warnings = vec![Warning {
+        code: "connected-app-creation",
+        message: "Orgs on Spring '26 (API 66.0) or later refuse to create new Connected Apps unless \
+                  Salesforce Support enabled it; existing apps keep working. If the deploy is refused, \
+                  open a Support case or use an External Client App."
+            .into(),
+    }];
+    if settings.app.refresh_token_policy == "infinite" {
+        warnings.push(Warning {
+            code: "refresh-token-idle-limit",
+            message: "\"Refresh token is valid until revoked\" is overridden when the org enforces the \
+                      30-day idle limit on refresh tokens: tokens unused for 30 days then expire anyway, \
+                      and the metadata still says infinite."
+                .into(),
+        });
+    }
+    for callback in &settings.app.callback_urls {
+        let insecure = url::Url::parse(callback).is_ok_and(|u| u.scheme() == "http" && !rules::is_loopback_url(&u));
+        if insecure {
+            warnings.push(Warning {
+                code: "plain-http-callback",
+                message: format!("Callback URL {callback} is plain http on a host that is not loopback: \
+                                  authorization codes would travel unencrypted."),
+            });
+        }
+    }
+    let deviations = [
+        (!settings.app.require_pkce, "PKCE is not required"),
+        (!settings.app.require_secret_for_web_server_flow, "the web server flow does not require the secret"),
+        (!settings.app.require_secret_for_refresh_token_flow, "the refresh token flow does not require the secret"),
+        (!settings.app.admin_approved, "all users may self-authorize (the guide pre-authorizes admin-approved users only)"),
+        (settings.app.ip_relaxation != "BYPASS", "IP restrictions are not relaxed"),
+        (settings.app.session_timeout_minutes != 30, "the session timeout is not 30 minutes"),
+    ];
+    for (deviates, what) in deviations {
+        if deviates {
+            warnings.push(Warning { code: "differs-from-guide", message: format!("Differs from the setup guide: {what}.") });
+        }
+    }
+    if settings.assign_to.is_empty() {
+        warnings.push(Warning {
+            code: "no-users",
+            message: "No user is listed in assign_to: nobody will be able to call the Insights+ API.".into(),
+        });
+    }
+    if settings.permission_set.existing {
+        warnings.push(Warning {
+            code: "existing-permission-set",
+            message: format!(
+                "The existing permission set {} is linked to the app but not generated: it must already grant \
+                 access to {}.",
+                settings.permission_set.api_name,
+                settings.permission_set.apex_classes.join(", ")
+            ),
+        });
+    }
+    if app.oauth_config.as_ref().is_some_and(|c| !c.is_admin_approved) && !app.permission_set_names.is_empty() {
+        warnings.push(Warning {
+            code: "permission-set-ignored",
+            message: "permissionSetName only pre-authorizes users when Permitted Users is admin approved.".into(),
+        });
+    }
+    warnings
+}

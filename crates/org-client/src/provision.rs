@@ -1,0 +1,249 @@
+//! Create versus update: deploy the generated package (validate, then quick-deploy), keep a
+//! new app's consumer secret, and check afterwards that the app and its permission set link
+//! are really in the org.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::client::OrgClient;
+use crate::diff::DeployedState;
+use crate::metadata_api::deploy::DeployResult;
+use crate::metadata_api::poll::{DeployObserver, DeployOutcome};
+use crate::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
+use crate::rest::{QueryResult, soql_quote};
+use crate::secret_store::{SecretStore, generate_consumer_secret};
+use crate::soap::requests::DeployOptions;
+use crate::OrgError;
+
+/// Builds the deploy zip; `Some(secret)` for the create deploy (adds `<consumerSecret>`).
+pub trait DeployPackage {
+    /// The zip bytes (package.xml at the root).
+    fn deploy_zip(&self, consumer_secret: Option<&SecretString>) -> Result<Vec<u8>, String>;
+}
+
+/// What to deploy and how.
+#[derive(Debug, Clone)]
+pub struct DeployPlan {
+    /// The ConnectedApp's full name.
+    pub app_api_name: String,
+    /// The PermissionSet's full name.
+    pub permission_set: String,
+    /// Validate only.
+    pub check_only: bool,
+    /// How long to wait for each deploy step.
+    pub wait: Duration,
+    /// Whether the app exists, when already known (saves a readMetadata call).
+    pub app_exists: Option<bool>,
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone)]
+pub struct DeployReport {
+    /// How the (last) deploy ended.
+    pub outcome: DeployOutcome,
+    /// True when the app did not exist before (a create deploy).
+    pub creates_app: bool,
+    /// The validation's id when the default validate-then-quick-deploy flow ran.
+    pub validation_id: Option<String>,
+    /// True when the validation was quick-deployed (false: a full deploy followed it).
+    pub quick_deployed: bool,
+    /// Where the new app's consumer secret was stored.
+    pub secret_stored_at: Option<PathBuf>,
+    /// Problems found when reading the app back (empty: all good).
+    pub verification_problems: Vec<String>,
+    /// An explanation to show besides the org's failures, e.g. for orgs that refuse new apps.
+    pub explanation: Option<String>,
+}
+
+impl DeployReport {
+    /// The finished result, if the deploy finished.
+    pub fn result(&self) -> Option<&DeployResult> {
+        match &self.outcome {
+            DeployOutcome::Finished(result) => Some(result),
+            DeployOutcome::StillRunning { .. } => None,
+        }
+    }
+
+    /// True when the deploy finished successfully and the read-back found no problem.
+    pub fn succeeded(&self) -> bool {
+        self.result().is_some_and(|result| result.success)
+            && self.verification_problems.is_empty()
+    }
+}
+
+/// Deploys the package: create (with a fresh consumer secret) or update (without), validating
+/// first and quick-deploying the validation unless `check_only`.
+pub async fn deploy_app(
+    client: &OrgClient,
+    package: &dyn DeployPackage,
+    plan: &DeployPlan,
+    observer: &dyn DeployObserver,
+) -> Result<DeployReport, OrgError> {
+    let app_exists = match plan.app_exists {
+        Some(known) => known,
+        None => client.read_one(CONNECTED_APP, &plan.app_api_name).await?.is_some(),
+    };
+    let creates_app = !app_exists;
+    let secret = creates_app.then(generate_consumer_secret);
+    let zip = package.deploy_zip(secret.as_ref()).map_err(|reason| OrgError::UnexpectedResponse {
+        operation: "building the deploy zip".into(),
+        reason,
+        body: String::new(),
+    })?;
+    let mut report = DeployReport {
+        outcome: DeployOutcome::StillRunning { id: String::new(), last: None },
+        creates_app,
+        validation_id: None,
+        quick_deployed: false,
+        secret_stored_at: None,
+        verification_problems: Vec::new(),
+        explanation: None,
+    };
+
+    // Validate first: nothing is saved unless the whole package would deploy.
+    let validate = DeployOptions { check_only: true, ..DeployOptions::default() };
+    let validation_id = client.deploy(&zip, &validate).await?;
+    observer.started(&validation_id, true);
+    report.outcome = client.wait_for_deploy(&validation_id, plan.wait, observer).await?;
+    report.validation_id = Some(validation_id.clone());
+    if plan.check_only || !finished_ok(&report.outcome) {
+        report.explanation = explain_failure(&report.outcome, creates_app);
+        return Ok(report);
+    }
+
+    // Keep the secret before the org can save the app, so it is never lost.
+    if let Some(secret) = &secret {
+        let org_id = client.org_id().await?;
+        report.secret_stored_at = Some(SecretStore::from_env()?.save(&org_id, &plan.app_api_name, secret)?);
+    }
+    let deploy_id = match client.deploy_recent_validation(&validation_id).await {
+        Ok(id) => {
+            report.quick_deployed = true;
+            id
+        }
+        Err(OrgError::SoapFault { fault_code, fault_string, .. }) => {
+            tracing::warn!(%fault_code, %fault_string, "quick deploy refused; deploying in full");
+            client.deploy(&zip, &DeployOptions::default()).await?
+        }
+        Err(error) => return Err(error),
+    };
+    observer.started(&deploy_id, false);
+    report.outcome = client.wait_for_deploy(&deploy_id, plan.wait, observer).await?;
+    report.explanation = explain_failure(&report.outcome, creates_app);
+    if finished_ok(&report.outcome) {
+        report.verification_problems = verify_deployed(client, &plan.app_api_name, &plan.permission_set).await?;
+    }
+    Ok(report)
+}
+
+fn finished_ok(outcome: &DeployOutcome) -> bool {
+    matches!(outcome, DeployOutcome::Finished(result) if result.success)
+}
+
+/// An org that refuses new Connected Apps gets an explanation besides its own message.
+fn explain_failure(outcome: &DeployOutcome, creates_app: bool) -> Option<String> {
+    let DeployOutcome::Finished(result) = outcome else { return None };
+    if !creates_app || result.success {
+        return None;
+    }
+    result
+        .failures()
+        .into_iter()
+        .filter(|failure| failure.component_type == CONNECTED_APP || failure.component_type.is_empty())
+        .filter_map(|failure| failure.problem)
+        .find(|problem| refuses_new_connected_apps(problem))
+        .map(|problem| OrgError::NewConnectedAppsBlocked { problem }.to_string())
+}
+
+fn refuses_new_connected_apps(problem: &str) -> bool {
+    let lower = problem.to_lowercase();
+    lower.contains("connected app")
+        && ["creat", "no longer", "not allowed", "disabled", "external client app"]
+            .iter()
+            .any(|hint| lower.contains(hint))
+}
+
+/// Reads the app back and checks the pre-authorization: `isAdminApproved`, the
+/// `permissionSetName` element, and the SetupEntityAccess row. Returns the problems found.
+pub async fn verify_deployed(
+    client: &OrgClient,
+    app_api_name: &str,
+    permission_set: &str,
+) -> Result<Vec<String>, OrgError> {
+    let state = read_deployed_state(client, app_api_name, permission_set).await?;
+    let mut problems = Vec::new();
+    let Some(app) = &state.connected_app else {
+        problems.push(format!("the org reports success but has no Connected App {app_api_name}"));
+        return Ok(problems);
+    };
+    if app.path("oauthConfig/isAdminApproved").map(|e| e.text.trim()) != Some("true") {
+        problems.push("the org dropped isAdminApproved: users are not pre-authorized".into());
+    }
+    let listed = app.children_named("permissionSetName").any(|name| name.text.trim() == permission_set);
+    if !listed {
+        problems.push(format!(
+            "the org dropped the pre-authorization: {permission_set} is not in permissionSetName"
+        ));
+    }
+    let linked = state.linked_permission_sets.unwrap_or_default();
+    if listed && !linked.iter().any(|name| name == permission_set) {
+        problems.push(format!(
+            "the org dropped the pre-authorization: no SetupEntityAccess links {permission_set} to \
+             {app_api_name}; add the app under the permission set's Assigned Connected Apps"
+        ));
+    }
+    Ok(problems)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct SetupEntityAccessRow {
+    parent: Option<ParentRow>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ParentRow {
+    name: String,
+}
+
+/// Reads what the org has: both components and the permission set links of the app.
+pub async fn read_deployed_state(
+    client: &OrgClient,
+    app_api_name: &str,
+    permission_set: &str,
+) -> Result<DeployedState, OrgError> {
+    let connected_app = client.read_one(CONNECTED_APP, app_api_name).await?;
+    let permission_set_record = client.read_one(PERMISSION_SET, permission_set).await?;
+    let linked_permission_sets = match &connected_app {
+        Some(_) => Some(linked_permission_sets(client, app_api_name).await?),
+        None => None,
+    };
+    Ok(DeployedState {
+        connected_app: connected_app.map(|record| record.element),
+        permission_set: permission_set_record.map(|record| record.element),
+        linked_permission_sets,
+    })
+}
+
+/// The permission sets SetupEntityAccess links to the app (facts §1.8).
+pub async fn linked_permission_sets(client: &OrgClient, app_api_name: &str) -> Result<Vec<String>, OrgError> {
+    let files = client.list_metadata(&[CONNECTED_APP]).await?;
+    let Some(app_id) = files
+        .into_iter()
+        .find(|file| file.full_name == app_api_name)
+        .map(|file| file.id)
+        .filter(|id| !id.is_empty())
+    else {
+        return Ok(Vec::new());
+    };
+    let soql = format!(
+        "SELECT Id, ParentId, Parent.Name FROM SetupEntityAccess \
+         WHERE SetupEntityType = 'ConnectedApplication' AND SetupEntityId = {}",
+        soql_quote(&app_id)
+    );
+    let rows: QueryResult<SetupEntityAccessRow> = client.query(&soql).await?;
+    Ok(rows.records.into_iter().filter_map(|row| row.parent.map(|parent| parent.name)).collect())
+}
