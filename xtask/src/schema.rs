@@ -51,10 +51,7 @@ struct RawComplex {
 
 /// Paths the task reads and writes, relative to the workspace root.
 pub fn default_paths(root: &Path) -> (PathBuf, PathBuf) {
-    (
-        root.join("../shared/salesforce/metadata.wsdl"),
-        root.join("crates/metadata/schema/metadata-types.json"),
-    )
+    (root.join("../shared/salesforce/metadata.wsdl"), root.join("crates/metadata/schema/metadata-types.json"))
 }
 
 /// Reads the WSDL and writes the extracted schema, or with `check` only compares.
@@ -70,8 +67,7 @@ pub fn run(root: &Path, check: bool) -> anyhow::Result<()> {
         }
         eprintln!("{} is up to date", out_path.display());
     } else {
-        std::fs::write(&out_path, json)
-            .with_context(|| format!("writing {}", out_path.display()))?;
+        std::fs::write(&out_path, json).with_context(|| format!("writing {}", out_path.display()))?;
         eprintln!("wrote {}", out_path.display());
     }
     Ok(())
@@ -104,8 +100,7 @@ pub fn extract(wsdl: &str) -> anyhow::Result<String> {
         types.insert(name, particles);
     }
     let schema = Schema {
-        source: "../shared/salesforce/metadata.wsdl (Metadata API 66.0), by `cargo xtask schema`"
-            .to_string(),
+        source: "../shared/salesforce/metadata.wsdl (Metadata API 66.0), by `cargo xtask schema`".to_string(),
         roots: ROOTS.iter().map(|s| s.to_string()).collect(),
         types,
         enums: used_enums,
@@ -114,9 +109,7 @@ pub fn extract(wsdl: &str) -> anyhow::Result<String> {
 }
 
 fn flatten(complex: &BTreeMap<String, RawComplex>, name: &str) -> anyhow::Result<Vec<Particle>> {
-    let raw = complex
-        .get(name)
-        .with_context(|| format!("complex type {name} not found in the WSDL"))?;
+    let raw = complex.get(name).with_context(|| format!("complex type {name} not found in the WSDL"))?;
     let mut particles = match &raw.base {
         Some(base) => flatten(complex, base)?,
         None => Vec::new(),

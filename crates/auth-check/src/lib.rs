@@ -36,6 +36,7 @@ pub use propagation::PropagationWait;
 pub use report::{Check, Mode, Report};
 pub use transport::http_client;
 pub use unattended::{UnattendedConfig, run_unattended};
+pub use url::Url;
 
 /// The Insights+ path used when the config names none.
 pub const DEFAULT_INSIGHTS_ENDPOINT: &str = "/services/apexrest/insights/v1/status";

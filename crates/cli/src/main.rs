@@ -34,6 +34,16 @@ enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Show every setting of the setup guide as an admin sees it, with warnings.
     Review(commands::review::ReviewArgs),
+    /// Deploy the generated metadata to the org (validate, then quick-deploy).
+    Deploy(commands::deploy::DeployArgs),
+    /// Retrieve what the org has for the app and permission set into a folder.
+    Retrieve(commands::retrieve::RetrieveArgs),
+    /// Compare the generated metadata with the org, setting by setting.
+    Diff(commands::diff::DiffArgs),
+    /// Assign the permission set to users (idempotent).
+    Assign(commands::assign::AssignArgs),
+    /// Show the app's consumer key and where its secret is.
+    Consumer(commands::consumer::ConsumerArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +53,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => commands::generate::run(args),
         Command::Review(args) => commands::review::run(args),
+        Command::Deploy(args) => commands::deploy::run(args),
+        Command::Retrieve(args) => commands::retrieve::run(args),
+        Command::Diff(args) => commands::diff::run(args),
+        Command::Assign(args) => commands::assign::run(args),
+        Command::Consumer(args) => commands::consumer::run(args),
     };
     commands::finish(result)
 }

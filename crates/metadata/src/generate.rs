@@ -98,8 +98,13 @@ fn build(
     let root = match xml::parse(&filled.text) {
         Ok(root) => root,
         Err(error) => {
-            let problem = crate::Problem::new("", type_name, format!("not well-formed XML: {}", error.message), "fix the XML syntax")
-                .at_line(error.line);
+            let problem = crate::Problem::new(
+                "",
+                type_name,
+                format!("not well-formed XML: {}", error.message),
+                "fix the XML syntax",
+            )
+            .at_line(error.line);
             problems.extend(filled.remap(problem.into()).0);
             return None;
         }
@@ -173,7 +178,10 @@ impl Generated {
 
     /// Metadata API format: `package.xml`, `connectedApps/…`, `permissionsets/…`.
     pub fn mdapi_files(&self) -> Vec<GeneratedFile> {
-        let mut files = vec![GeneratedFile { path: "package.xml".into(), contents: self.package_xml.clone().into_bytes() }];
+        let mut files = vec![GeneratedFile {
+            path: "package.xml".into(),
+            contents: self.package_xml.clone().into_bytes(),
+        }];
         files.push(GeneratedFile {
             path: format!("connectedApps/{}.connectedApp", self.connected_app.full_name),
             contents: self.connected_app_xml.clone().into_bytes(),
@@ -197,14 +205,21 @@ impl Generated {
         });
         let mut project_json = serde_json::to_string_pretty(&project).unwrap_or_default();
         project_json.push('\n');
-        let mut files = vec![GeneratedFile { path: "sfdx-project.json".into(), contents: project_json.into_bytes() }];
+        let mut files =
+            vec![GeneratedFile { path: "sfdx-project.json".into(), contents: project_json.into_bytes() }];
         files.push(GeneratedFile {
-            path: format!("force-app/main/default/connectedApps/{}.connectedApp-meta.xml", self.connected_app.full_name),
+            path: format!(
+                "force-app/main/default/connectedApps/{}.connectedApp-meta.xml",
+                self.connected_app.full_name
+            ),
             contents: self.connected_app_xml.clone().into_bytes(),
         });
         if let Some(xml) = &self.permission_set_xml {
             files.push(GeneratedFile {
-                path: format!("force-app/main/default/permissionsets/{}.permissionset-meta.xml", self.permission_set_name),
+                path: format!(
+                    "force-app/main/default/permissionsets/{}.permissionset-meta.xml",
+                    self.permission_set_name
+                ),
                 contents: xml.clone().into_bytes(),
             });
         }
@@ -215,7 +230,9 @@ impl Generated {
     /// API format under `mdapi/`, and the deploy zip (never with a secret).
     pub fn files(&self) -> Vec<GeneratedFile> {
         let mut files = self.source_files();
-        files.extend(self.mdapi_files().into_iter().map(|f| GeneratedFile { path: format!("mdapi/{}", f.path), ..f }));
+        files.extend(
+            self.mdapi_files().into_iter().map(|f| GeneratedFile { path: format!("mdapi/{}", f.path), ..f }),
+        );
         files.push(GeneratedFile { path: DEPLOY_ZIP.into(), contents: self.deploy_zip(None) });
         files
     }
@@ -239,7 +256,11 @@ fn with_consumer_secret(connected_app_xml: &str, secret: &ConsumerSecret) -> Str
     };
     if let Some(config) = root.child_mut("oauthConfig") {
         config.remove_children("consumerSecret");
-        insert_in_order(config, "ConnectedAppOauthConfig", Element::with_text("consumerSecret", secret.expose()));
+        insert_in_order(
+            config,
+            "ConnectedAppOauthConfig",
+            Element::with_text("consumerSecret", secret.expose()),
+        );
     }
     xml::render(&root)
 }

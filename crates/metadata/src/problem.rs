@@ -25,13 +25,7 @@ impl Problem {
         message: impl Into<String>,
         fix: impl Into<String>,
     ) -> Self {
-        Self {
-            file: file.into(),
-            line: None,
-            field: field.into(),
-            message: message.into(),
-            fix: fix.into(),
-        }
+        Self { file: file.into(), line: None, field: field.into(), message: message.into(), fix: fix.into() }
     }
 
     /// The same problem, at `line`.

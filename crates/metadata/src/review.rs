@@ -41,7 +41,11 @@ pub struct Review {
 
 /// The review of generated metadata for `settings`.
 pub fn review(settings: &Settings, generated: &Generated) -> Review {
-    let mut rows = guide_rows(&generated.connected_app, generated.permission_set.as_ref(), generated.permission_set_name());
+    let mut rows = guide_rows(
+        &generated.connected_app,
+        generated.permission_set.as_ref(),
+        generated.permission_set_name(),
+    );
     rows.push(Row {
         setting: "Users assigned the permission set",
         element: "PermissionSetAssignment",
@@ -51,7 +55,11 @@ pub fn review(settings: &Settings, generated: &Generated) -> Review {
 }
 
 /// The guide's settings as rows, read from a ConnectedApp and its permission set.
-pub fn guide_rows(app: &ConnectedApp, permission_set: Option<&PermissionSet>, permission_set_name: &str) -> Vec<Row> {
+pub fn guide_rows(
+    app: &ConnectedApp,
+    permission_set: Option<&PermissionSet>,
+    permission_set_name: &str,
+) -> Vec<Row> {
     let config = app.oauth_config.as_ref();
     let policy = app.oauth_policy.as_ref();
     let yes_no = |value: Option<bool>| match value {
@@ -80,7 +88,11 @@ pub fn guide_rows(app: &ConnectedApp, permission_set: Option<&PermissionSet>, pe
         .and_then(|p| p.session_timeout)
         .map_or_else(|| "(profile default)".to_string(), |t| format!("{t} minutes"));
     let permitted = config.map_or_else(String::new, |c| {
-        if c.is_admin_approved { "Admin approved users are pre-authorized".into() } else { "All users may self-authorize".into() }
+        if c.is_admin_approved {
+            "Admin approved users are pre-authorized".into()
+        } else {
+            "All users may self-authorize".into()
+        }
     });
     let classes = permission_set.map_or_else(
         || format!("(existing permission set {permission_set_name}, not generated)"),
@@ -90,9 +102,17 @@ pub fn guide_rows(app: &ConnectedApp, permission_set: Option<&PermissionSet>, pe
         row("Connected App Name", "ConnectedApp/label", app.label.clone()),
         row("API Name", "ConnectedApp (fullName)", app.full_name.clone()),
         row("Contact Email", "ConnectedApp/contactEmail", app.contact_email.clone()),
-        row("Callback URL", "oauthConfig/callbackUrl", config.map_or_else(String::new, |c| c.callback_urls.join("\n"))),
+        row(
+            "Callback URL",
+            "oauthConfig/callbackUrl",
+            config.map_or_else(String::new, |c| c.callback_urls.join("\n")),
+        ),
         row("Selected OAuth Scopes", "oauthConfig/scopes", scopes),
-        row("Require Proof Key for Code Exchange (PKCE)", "oauthConfig/isPkceRequired", yes_no(config.map(|c| c.is_pkce_required))),
+        row(
+            "Require Proof Key for Code Exchange (PKCE)",
+            "oauthConfig/isPkceRequired",
+            yes_no(config.map(|c| c.is_pkce_required)),
+        ),
         row(
             "Require Secret for Web Server Flow",
             "oauthConfig/isConsumerSecretOptional (inverted)",
@@ -107,7 +127,11 @@ pub fn guide_rows(app: &ConnectedApp, permission_set: Option<&PermissionSet>, pe
         row("IP Relaxation", "oauthPolicy/ipRelaxation", ip),
         row("Refresh Token Policy", "oauthPolicy/refreshTokenPolicy", refresh),
         row("Timeout Value", "sessionPolicy/sessionTimeout", timeout),
-        row("Assigned Connected Apps (permission set)", "ConnectedApp/permissionSetName", app.permission_set_names.join(", ")),
+        row(
+            "Assigned Connected Apps (permission set)",
+            "ConnectedApp/permissionSetName",
+            app.permission_set_names.join(", "),
+        ),
         row("Apex Class Access", "PermissionSet/classAccesses", classes),
     ]
 }
@@ -134,26 +158,38 @@ fn warnings(settings: &Settings, app: &ConnectedApp) -> Vec<Warning> {
         });
     }
     for callback in &settings.app.callback_urls {
-        let insecure = url::Url::parse(callback).is_ok_and(|u| u.scheme() == "http" && !rules::is_loopback_url(&u));
+        let insecure =
+            url::Url::parse(callback).is_ok_and(|u| u.scheme() == "http" && !rules::is_loopback_url(&u));
         if insecure {
             warnings.push(Warning {
                 code: "plain-http-callback",
-                message: format!("Callback URL {callback} is plain http on a host that is not loopback: \
-                                  authorization codes would travel unencrypted."),
+                message: format!(
+                    "Callback URL {callback} is plain http on a host that is not loopback: \
+                                  authorization codes would travel unencrypted."
+                ),
             });
         }
     }
     let deviations = [
         (!settings.app.require_pkce, "PKCE is not required"),
         (!settings.app.require_secret_for_web_server_flow, "the web server flow does not require the secret"),
-        (!settings.app.require_secret_for_refresh_token_flow, "the refresh token flow does not require the secret"),
-        (!settings.app.admin_approved, "all users may self-authorize (the guide pre-authorizes admin-approved users only)"),
+        (
+            !settings.app.require_secret_for_refresh_token_flow,
+            "the refresh token flow does not require the secret",
+        ),
+        (
+            !settings.app.admin_approved,
+            "all users may self-authorize (the guide pre-authorizes admin-approved users only)",
+        ),
         (settings.app.ip_relaxation != "BYPASS", "IP restrictions are not relaxed"),
         (settings.app.session_timeout_minutes != 30, "the session timeout is not 30 minutes"),
     ];
     for (deviates, what) in deviations {
         if deviates {
-            warnings.push(Warning { code: "differs-from-guide", message: format!("Differs from the setup guide: {what}.") });
+            warnings.push(Warning {
+                code: "differs-from-guide",
+                message: format!("Differs from the setup guide: {what}."),
+            });
         }
     }
     if settings.assign_to.is_empty() {
@@ -173,10 +209,12 @@ fn warnings(settings: &Settings, app: &ConnectedApp) -> Vec<Warning> {
             ),
         });
     }
-    if app.oauth_config.as_ref().is_some_and(|c| !c.is_admin_approved) && !app.permission_set_names.is_empty() {
+    if app.oauth_config.as_ref().is_some_and(|c| !c.is_admin_approved) && !app.permission_set_names.is_empty()
+    {
         warnings.push(Warning {
             code: "permission-set-ignored",
-            message: "permissionSetName only pre-authorizes users when Permitted Users is admin approved.".into(),
+            message: "permissionSetName only pre-authorizes users when Permitted Users is admin approved."
+                .into(),
         });
     }
     warnings

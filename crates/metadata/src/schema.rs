@@ -39,9 +39,7 @@ pub struct Particle {
 /// The schema, parsed once.
 pub fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
-    SCHEMA.get_or_init(|| {
-        serde_json::from_str(SCHEMA_JSON).expect("the committed schema file is valid JSON")
-    })
+    SCHEMA.get_or_init(|| serde_json::from_str(SCHEMA_JSON).expect("the committed schema file is valid JSON"))
 }
 
 impl Schema {
@@ -57,9 +55,7 @@ impl Schema {
 
     /// Where an element belongs among the children of `type_name`.
     pub fn position(&self, type_name: &str, element: &str) -> Option<usize> {
-        self.particles(type_name)?
-            .iter()
-            .position(|p| p.name == element)
+        self.particles(type_name)?.iter().position(|p| p.name == element)
     }
 }
 
@@ -94,13 +90,7 @@ pub fn validate_document(root: &Element, type_name: &str, file: &str) -> Problem
 }
 
 /// Validates the children of `element` against complex type `type_name`.
-pub fn validate_complex(
-    element: &Element,
-    type_name: &str,
-    path: &str,
-    file: &str,
-    problems: &mut Problems,
-) {
+pub fn validate_complex(element: &Element, type_name: &str, path: &str, file: &str, problems: &mut Problems) {
     let schema = schema();
     let Some(particles) = schema.particles(type_name) else {
         return;
@@ -122,24 +112,20 @@ pub fn validate_complex(
             );
             continue;
         };
-        if let Some((furthest_index, furthest_child)) = furthest {
-            if index < furthest_index {
-                problems.push(
-                    Problem::new(
-                        file,
-                        child_path.clone(),
-                        format!(
-                            "<{name}> is out of order: it must come before <{}> (line {})",
-                            furthest_child.local_name(),
-                            furthest_child.line
-                        ),
-                        format!(
-                            "move <{name}> up; {type_name} elements follow the WSDL sequence order"
-                        ),
-                    )
-                    .at_line(child.line),
-                );
-            }
+        if let Some((_, furthest_child)) = furthest.filter(|(i, _)| index < *i) {
+            problems.push(
+                Problem::new(
+                    file,
+                    child_path.clone(),
+                    format!(
+                        "<{name}> is out of order: it must come before <{}> (line {})",
+                        furthest_child.local_name(),
+                        furthest_child.line
+                    ),
+                    format!("move <{name}> up; {type_name} elements follow the WSDL sequence order"),
+                )
+                .at_line(child.line),
+            );
         }
         if furthest.is_none_or(|(i, _)| index > i) {
             furthest = Some((index, child));
@@ -174,18 +160,10 @@ pub fn validate_complex(
     }
 }
 
-fn validate_value(
-    element: &Element,
-    particle: &Particle,
-    path: &str,
-    file: &str,
-    problems: &mut Problems,
-) {
+fn validate_value(element: &Element, particle: &Particle, path: &str, file: &str, problems: &mut Problems) {
     let schema = schema();
     let text = element.text.trim();
-    let bad = |message: String, fix: String| {
-        Problem::new(file, path, message, fix).at_line(element.line)
-    };
+    let bad = |message: String, fix: String| Problem::new(file, path, message, fix).at_line(element.line);
     if let Some(local) = particle.type_name.strip_prefix("tns:") {
         if let Some(values) = schema.enumeration(local) {
             if !values.iter().any(|v| v == text) {
@@ -213,18 +191,14 @@ fn validate_value(
         return;
     }
     match particle.type_name.as_str() {
-        "xsd:boolean" if !matches!(text, "true" | "false") => problems.push(bad(
-            format!("'{text}' is not a boolean"),
-            "write true or false".into(),
-        )),
-        "xsd:int" | "xsd:long" if text.parse::<i64>().is_err() => problems.push(bad(
-            format!("'{text}' is not a whole number"),
-            "write a whole number such as 30".into(),
-        )),
-        "xsd:double" if text.parse::<f64>().is_err() => problems.push(bad(
-            format!("'{text}' is not a number"),
-            "write a number such as 66.0".into(),
-        )),
+        "xsd:boolean" if !matches!(text, "true" | "false") => {
+            problems.push(bad(format!("'{text}' is not a boolean"), "write true or false".into()))
+        }
+        "xsd:int" | "xsd:long" if text.parse::<i64>().is_err() => problems
+            .push(bad(format!("'{text}' is not a whole number"), "write a whole number such as 30".into())),
+        "xsd:double" if text.parse::<f64>().is_err() => {
+            problems.push(bad(format!("'{text}' is not a number"), "write a number such as 66.0".into()))
+        }
         _ => {}
     }
 }
@@ -248,12 +222,8 @@ mod tests {
     #[test]
     fn schema_has_the_guide_types_in_wsdl_order() {
         let s = schema();
-        let names: Vec<_> = s
-            .particles("ConnectedAppOauthPolicy")
-            .unwrap()
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect();
+        let names: Vec<_> =
+            s.particles("ConnectedAppOauthPolicy").unwrap().iter().map(|p| p.name.as_str()).collect();
         assert_eq!(
             names,
             ["ipRelaxation", "isTokenExchangeFlowEnabled", "refreshTokenPolicy", "singleLogoutUrl"]
@@ -264,8 +234,8 @@ mod tests {
 
     #[test]
     fn committed_schema_matches_the_wsdl_when_it_is_available() {
-        let wsdl = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/salesforce/metadata.wsdl");
+        let wsdl =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/salesforce/metadata.wsdl");
         let Ok(text) = std::fs::read_to_string(&wsdl) else {
             eprintln!("skipped: {} not found", wsdl.display());
             return;

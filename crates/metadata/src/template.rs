@@ -108,7 +108,8 @@ impl Filled {
                 .into_iter()
                 .map(|mut problem| {
                     problem.file = self.template.clone();
-                    problem.line = problem.line.and_then(|line| self.line_map.get(line.wrapping_sub(1)).copied());
+                    problem.line =
+                        problem.line.and_then(|line| self.line_map.get(line.wrapping_sub(1)).copied());
                     problem
                 })
                 .collect(),
@@ -136,7 +137,10 @@ pub fn fill(template: &Template, values: &BTreeMap<&str, Value>) -> Result<Fille
         let pieces = match split_placeholders(line) {
             Ok(pieces) => pieces,
             Err(message) => {
-                problems.push(Problem::new(&template.name, "placeholder", message, "write placeholders as {{name}}").at_line(line_number));
+                problems.push(
+                    Problem::new(&template.name, "placeholder", message, "write placeholders as {{name}}")
+                        .at_line(line_number),
+                );
                 continue;
             }
         };
@@ -148,15 +152,25 @@ pub fn fill(template: &Template, values: &BTreeMap<&str, Value>) -> Result<Fille
             any_placeholder = true;
             match values.get(name.as_str()) {
                 None => problems.push(
-                    Problem::new(&template.name, format!("{{{{{name}}}}}"), format!("unknown placeholder {{{{{name}}}}}"), known(values))
-                        .at_line(line_number),
+                    Problem::new(
+                        &template.name,
+                        format!("{{{{{name}}}}}"),
+                        format!("unknown placeholder {{{{{name}}}}}"),
+                        known(values),
+                    )
+                    .at_line(line_number),
                 ),
                 Some(Value::One(value)) => any_value |= !value.is_empty(),
                 Some(Value::Many(items)) => {
                     if list.is_some() {
                         problems.push(
-                            Problem::new(&template.name, format!("{{{{{name}}}}}"), "two list placeholders on one line", "put each list placeholder on its own line")
-                                .at_line(line_number),
+                            Problem::new(
+                                &template.name,
+                                format!("{{{{{name}}}}}"),
+                                "two list placeholders on one line",
+                                "put each list placeholder on its own line",
+                            )
+                            .at_line(line_number),
                         );
                     }
                     any_value |= !items.is_empty();
@@ -211,7 +225,8 @@ fn split_placeholders(line: &str) -> Result<Vec<Piece>, String> {
     while let Some(start) = rest.find("{{") {
         pieces.push(Piece::Literal(rest[..start].to_string()));
         let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| "a placeholder opened with {{ is never closed".to_string())?;
+        let end =
+            after.find("}}").ok_or_else(|| "a placeholder opened with {{ is never closed".to_string())?;
         let name = after[..end].trim();
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!("'{{{{{}}}}}' is not a placeholder name", &after[..end]));
@@ -237,7 +252,8 @@ mod tests {
         values.insert("label", Value::One("A & <B>".into()));
         values.insert("none", Value::One(String::new()));
         values.insert("items", Value::Many(vec!["x".into(), "y".into()]));
-        let filled = fill(&template("<a>{{label}}</a>\n<b>{{none}}</b>\n<i>{{items}}</i>\n<c/>"), &values).unwrap();
+        let filled =
+            fill(&template("<a>{{label}}</a>\n<b>{{none}}</b>\n<i>{{items}}</i>\n<c/>"), &values).unwrap();
         assert_eq!(filled.text, "<a>A &amp; &lt;B&gt;</a>\n<i>x</i>\n<i>y</i>\n<c/>\n");
         assert_eq!(filled.line_map, vec![1, 3, 3, 4]);
     }

@@ -43,24 +43,12 @@ pub struct XmlError {
 impl Element {
     /// A new element with text content.
     pub fn with_text(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            attributes: Vec::new(),
-            children: Vec::new(),
-            text: text.into(),
-            line: 0,
-        }
+        Self { name: name.into(), attributes: Vec::new(), children: Vec::new(), text: text.into(), line: 0 }
     }
 
     /// A new element with children.
     pub fn with_children(name: impl Into<String>, children: Vec<Element>) -> Self {
-        Self {
-            name: name.into(),
-            attributes: Vec::new(),
-            children,
-            text: String::new(),
-            line: 0,
-        }
+        Self { name: name.into(), attributes: Vec::new(), children, text: String::new(), line: 0 }
     }
 
     /// The name without its namespace prefix.
@@ -97,10 +85,7 @@ impl Element {
 
     /// The value of an attribute, by its name as written.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.attributes.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -162,44 +147,26 @@ pub fn parse(document: &str) -> Result<Element, XmlError> {
             message: format!("element <{}> (line {}) is never closed", open.name, open.line),
         });
     }
-    root.ok_or_else(|| XmlError {
-        line: 1,
-        message: "the document has no root element".into(),
-    })
+    root.ok_or_else(|| XmlError { line: 1, message: "the document has no root element".into() })
 }
 
 fn open(start: &BytesStart<'_>, line: usize) -> Result<Element, XmlError> {
     let mut attributes = Vec::new();
     for attribute in start.attributes() {
-        let attribute = attribute.map_err(|error| XmlError {
-            line,
-            message: format!("bad attribute: {error}"),
-        })?;
+        let attribute =
+            attribute.map_err(|error| XmlError { line, message: format!("bad attribute: {error}") })?;
         let key: &str = attribute.key.as_ref();
         let value = attribute
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-            .map_err(|error| XmlError {
-                line,
-                message: format!("bad value of attribute {key}: {error}"),
-            })?;
+            .map_err(|error| XmlError { line, message: format!("bad value of attribute {key}: {error}") })?;
         attributes.push((key.to_string(), value.into_owned()));
     }
     let qname = start.name();
     let name: &str = qname.as_ref();
-    Ok(Element {
-        name: name.to_string(),
-        attributes,
-        children: Vec::new(),
-        text: String::new(),
-        line,
-    })
+    Ok(Element { name: name.to_string(), attributes, children: Vec::new(), text: String::new(), line })
 }
 
-fn close(
-    mut element: Element,
-    stack: &mut Vec<Element>,
-    root: &mut Option<Element>,
-) -> Result<(), String> {
+fn close(mut element: Element, stack: &mut [Element], root: &mut Option<Element>) -> Result<(), String> {
     if !element.children.is_empty() {
         if !element.text.trim().is_empty() {
             return Err(format!(

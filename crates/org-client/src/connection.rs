@@ -43,6 +43,8 @@ pub enum ConnectionSource {
         /// The alias or username.
         alias: String,
     },
+    /// The embedded emulator, started because no org was named.
+    EmbeddedEmulator,
 }
 
 /// An org's instance URL and a session for it.

@@ -13,28 +13,51 @@ const NOT_IN_ORG: &str = "(not in org)";
 pub struct DesiredState {
     /// The ConnectedApp file's root element.
     pub connected_app: Element,
-    /// The PermissionSet file's root element.
-    pub permission_set: Element,
+    /// The PermissionSet file's root element; `None` when an existing one is re-used.
+    pub permission_set: Option<Element>,
 }
 
 impl DesiredState {
-    /// Reads the ConnectedApp and PermissionSet out of a deploy zip (package.xml at the root).
-    pub fn from_deploy_zip(zip: &[u8], app_api_name: &str, permission_set: &str) -> Result<Self, OrgError> {
-        let entries = zip_entries(zip)?;
-        let find = |path: String| -> Result<Element, OrgError> {
-            let bytes = entries
-                .iter()
-                .find(|(name, _)| name.to_string_lossy() == path)
-                .map(|(_, bytes)| bytes)
-                .ok_or_else(|| OrgError::NotFound { what: format!("{path} in the generated package") })?;
-            xml_tree::parse(&String::from_utf8_lossy(bytes)).map_err(|reason| OrgError::UnexpectedResponse {
-                operation: "reading the generated package".into(),
-                reason: format!("{path}: {reason}"),
+    /// Reads the generated ConnectedApp and PermissionSet.
+    pub fn from_generated(generated: &insights_metadata::Generated) -> Result<Self, OrgError> {
+        let parse = |what: &str, xml: &str| {
+            xml_tree::parse(xml).map_err(|reason| OrgError::UnexpectedResponse {
+                operation: "reading the generated metadata".into(),
+                reason: format!("{what}: {reason}"),
                 body: String::new(),
             })
         };
         Ok(Self {
-            connected_app: find(format!("connectedApps/{app_api_name}.connectedApp"))?,
+            connected_app: parse("ConnectedApp", generated.connected_app_xml())?,
+            permission_set: generated
+                .permission_set_xml()
+                .map(|xml| parse("PermissionSet", xml))
+                .transpose()?,
+        })
+    }
+
+    /// Reads the ConnectedApp and PermissionSet out of a deploy zip (package.xml at the root).
+    pub fn from_deploy_zip(zip: &[u8], app_api_name: &str, permission_set: &str) -> Result<Self, OrgError> {
+        let entries = zip_entries(zip)?;
+        let find = |path: String| -> Result<Option<Element>, OrgError> {
+            let Some((_, bytes)) = entries.iter().find(|(name, _)| name.to_string_lossy() == path) else {
+                return Ok(None);
+            };
+            let element = xml_tree::parse(&String::from_utf8_lossy(bytes)).map_err(|reason| {
+                OrgError::UnexpectedResponse {
+                    operation: "reading the generated package".into(),
+                    reason: format!("{path}: {reason}"),
+                    body: String::new(),
+                }
+            })?;
+            Ok(Some(element))
+        };
+        let app_path = format!("connectedApps/{app_api_name}.connectedApp");
+        let connected_app = find(app_path.clone())?.ok_or_else(|| OrgError::NotFound {
+            what: format!("{app_path} in the generated package"),
+        })?;
+        Ok(Self {
+            connected_app,
             permission_set: find(format!("permissionsets/{permission_set}.permissionset"))?,
         })
     }
@@ -127,7 +150,18 @@ pub fn compare(desired: &DesiredState, deployed: &DeployedState) -> Comparison {
         .permission_set
         .as_ref()
         .map_or_else(|| NOT_IN_ORG.to_owned(), apex_classes);
-    rows.push(row(APEX_CLASS_ACCESS, apex_classes(&desired.permission_set), deployed_classes));
+    match &desired.permission_set {
+        Some(permission_set) => {
+            rows.push(row(APEX_CLASS_ACCESS, apex_classes(permission_set), deployed_classes));
+        }
+        // An existing permission set is linked, not managed: show it without judging it.
+        None => rows.push(SettingRow {
+            setting: APEX_CLASS_ACCESS.to_owned(),
+            desired: "(existing permission set, not managed)".into(),
+            deployed: deployed_classes,
+            matches: true,
+        }),
+    }
     Comparison { rows }
 }
 
@@ -252,7 +286,7 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
     fn desired() -> DesiredState {
         DesiredState {
             connected_app: xml_tree::parse(APP).unwrap(),
-            permission_set: xml_tree::parse(PERMISSION_SET).unwrap(),
+            permission_set: Some(xml_tree::parse(PERMISSION_SET).unwrap()),
         }
     }
 

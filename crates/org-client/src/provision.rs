@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::client::OrgClient;
 use crate::diff::DeployedState;
@@ -20,7 +20,15 @@ use crate::OrgError;
 /// Builds the deploy zip; `Some(secret)` for the create deploy (adds `<consumerSecret>`).
 pub trait DeployPackage {
     /// The zip bytes (package.xml at the root).
-    fn deploy_zip(&self, consumer_secret: Option<&SecretString>) -> Result<Vec<u8>, String>;
+    fn zip_for_deploy(&self, consumer_secret: Option<&SecretString>) -> Result<Vec<u8>, String>;
+}
+
+impl DeployPackage for insights_metadata::Generated {
+    fn zip_for_deploy(&self, consumer_secret: Option<&SecretString>) -> Result<Vec<u8>, String> {
+        let secret = consumer_secret
+            .map(|secret| insights_metadata::model::ConsumerSecret::new(secret.expose_secret()));
+        Ok(self.deploy_zip(secret.as_ref()))
+    }
 }
 
 /// What to deploy and how.
@@ -87,7 +95,7 @@ pub async fn deploy_app(
     };
     let creates_app = !app_exists;
     let secret = creates_app.then(generate_consumer_secret);
-    let zip = package.deploy_zip(secret.as_ref()).map_err(|reason| OrgError::UnexpectedResponse {
+    let zip = package.zip_for_deploy(secret.as_ref()).map_err(|reason| OrgError::UnexpectedResponse {
         operation: "building the deploy zip".into(),
         reason,
         body: String::new(),

@@ -1,6 +1,12 @@
 //! One module per `insights` subcommand, plus the exit-code policy they share.
 
+pub mod assign;
+pub mod connect;
+pub mod consumer;
+pub mod deploy;
+pub mod diff;
 pub mod generate;
+pub mod retrieve;
 pub mod review;
 pub mod settings_args;
 
@@ -30,9 +36,16 @@ pub fn finish(outcome: Outcome) -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            let code = error
-                .downcast_ref::<UsageError>()
-                .map_or(exit::CHECK_FAILED, |_| exit::USAGE);
+            let code = if error.downcast_ref::<UsageError>().is_some() {
+                exit::USAGE
+            } else if error
+                .downcast_ref::<insights_org_client::OrgError>()
+                .is_some_and(insights_org_client::OrgError::is_connection_problem)
+            {
+                exit::ORG_UNREACHABLE
+            } else {
+                exit::CHECK_FAILED
+            };
             ExitCode::from(code)
         }
     }

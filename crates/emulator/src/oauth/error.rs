@@ -37,6 +37,9 @@ impl OAuthError {
     /// PKCE required and no code_challenge.
     pub const MISSING_CHALLENGE: Self =
         Self::bad_request("invalid_request", "missing required code challenge");
+    /// code_challenge_method other than S256 or plain.
+    pub const UNSUPPORTED_METHOD: Self =
+        Self::bad_request("invalid_request", "unsupported code challenge method");
     /// code_verifier wrong, missing or malformed.
     pub const INVALID_VERIFIER: Self = Self::bad_request("invalid_grant", "invalid code verifier");
     /// Unknown or reused code.

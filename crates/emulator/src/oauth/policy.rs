@@ -179,11 +179,11 @@ fn leaf_values(xml: &str) -> Vec<(String, String)> {
     loop {
         match reader.read_event() {
             Ok(Event::Start(start)) => {
-                stack.push(String::from_utf8_lossy(start.local_name().as_ref()).into_owned());
+                stack.push(start.local_name().as_ref().to_string());
                 text.clear();
             }
             Ok(Event::Text(chunk)) => text.push_str(&chunk.xml10_content()),
-            Ok(Event::CData(chunk)) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Event::CData(chunk)) => text.push_str(&chunk),
             Ok(Event::GeneralRef(reference)) => {
                 if let Ok(Some(character)) = reference.resolve_char_ref() {
                     text.push(character);

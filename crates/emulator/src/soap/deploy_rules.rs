@@ -9,7 +9,7 @@ use insights_metadata::model::{ConnectedApp, ConsumerSecret, PermissionSet};
 use insights_metadata::xml::{self, Element, METADATA_NS};
 use insights_metadata::Problem;
 
-use super::deploy_package::{CONNECTED_APP, Component, PERMISSION_SET};
+use super::deploy_package::{CONNECTED_APP, Component};
 use super::deploy_result::DeployMessage;
 use crate::store::StoreError;
 

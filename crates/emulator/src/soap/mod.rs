@@ -11,6 +11,7 @@ pub mod deploy_result;
 pub mod deploy_rules;
 pub mod envelope;
 pub mod fault;
+mod org_components;
 mod read_list;
 mod retrieve;
 pub mod xml_out;

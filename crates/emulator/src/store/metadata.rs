@@ -186,6 +186,27 @@ pub fn granted_class_names(connection: &Connection, permission_set_id: &str) -> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// An Apex class with its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApexClassRow {
+    pub id: String,
+    pub name: String,
+    pub body: String,
+}
+
+/// Every Apex class with its body, by name.
+pub fn apex_classes(connection: &Connection) -> Result<Vec<ApexClassRow>, StoreError> {
+    let mut statement = connection.prepare("SELECT id, name, body FROM apex_classes ORDER BY name")?;
+    let rows = statement.query_map([], |row| {
+        Ok(ApexClassRow {
+            id: row.get(0)?,
+            name: row.get(1)?,
+            body: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -283,3 +283,10 @@ pub fn mark_code_used(tx: &Transaction, code_hash: &str) -> Result<bool, StoreEr
     )?;
     Ok(changed == 1)
 }
+
+/// Retires a rotated refresh token (its access tokens stay valid); a later replay of it is
+/// detected because it is revoked.
+pub fn retire_refresh_token(tx: &Transaction, token_hash: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?1", [token_hash])?;
+    Ok(())
+}

@@ -117,7 +117,12 @@ impl Overrides {
     /// Adds `key=value` given with `--set`.
     pub fn set_pair(self, pair: &str) -> Result<Self, Problem> {
         let (key, value) = pair.split_once('=').ok_or_else(|| {
-            Problem::new("--set", pair, "expected KEY=VALUE", "write e.g. --set app.contact_email=admin@example.com")
+            Problem::new(
+                "--set",
+                pair,
+                "expected KEY=VALUE",
+                "write e.g. --set app.contact_email=admin@example.com",
+            )
         })?;
         Ok(self.set(key.trim(), value.trim(), format!("--set {}", key.trim())))
     }
@@ -143,7 +148,12 @@ impl Settings {
     pub fn from_toml(text: &str, source: &str, overrides: &Overrides) -> Result<Settings, Problems> {
         let mut table: toml::Table = text.parse().map_err(|error: toml::de::Error| {
             let line = error.span().map(|span| text[..span.start].lines().count().max(1));
-            let problem = Problem::new(source, "config file", format!("not valid TOML: {}", error.message()), "fix the TOML syntax");
+            let problem = Problem::new(
+                source,
+                "config file",
+                format!("not valid TOML: {}", error.message()),
+                "fix the TOML syntax",
+            );
             Problems::from(match line {
                 Some(line) => problem.at_line(line),
                 None => problem,

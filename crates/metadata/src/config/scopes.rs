@@ -41,8 +41,5 @@ pub fn metadata_scope(name: &str) -> Option<&'static str> {
 
 /// The OAuth name admins know for a metadata scope value.
 pub fn oauth_name(metadata: &str) -> &str {
-    SCOPES
-        .iter()
-        .find(|(_, value)| *value == metadata)
-        .map_or(metadata, |(oauth, _)| oauth)
+    SCOPES.iter().find(|(_, value)| *value == metadata).map_or(metadata, |(oauth, _)| oauth)
 }

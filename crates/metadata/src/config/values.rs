@@ -15,7 +15,13 @@ pub fn check_unknown_keys(table: &Table, text: &str, source: &str, problems: &mu
     for (name, value) in table {
         if SECTIONS.contains(&name.as_str()) {
             let Some(section) = value.as_table() else {
-                problems.push(problem(text, source, name, format!("[{name}] must be a table"), "write it as a [section]"));
+                problems.push(problem(
+                    text,
+                    source,
+                    name,
+                    format!("[{name}] must be a table"),
+                    "write it as a [section]",
+                ));
                 continue;
             };
             for inner in section.keys() {
@@ -49,12 +55,24 @@ pub fn apply_override(table: &mut Table, key: &str, value: &str, origin: &str) -
             "true" => Value::Boolean(true),
             "false" => Value::Boolean(false),
             other => {
-                return Err(Problem::new(origin, key, format!("'{other}' is not true or false"), "write true or false"));
+                return Err(Problem::new(
+                    origin,
+                    key,
+                    format!("'{other}' is not true or false"),
+                    "write true or false",
+                ));
             }
         },
         Kind::Integer => match value.trim().parse::<i64>() {
             Ok(number) => Value::Integer(number),
-            Err(_) => return Err(Problem::new(origin, key, format!("'{value}' is not a whole number"), "write a number such as 30")),
+            Err(_) => {
+                return Err(Problem::new(
+                    origin,
+                    key,
+                    format!("'{value}' is not a whole number"),
+                    "write a number such as 30",
+                ));
+            }
         },
         Kind::List => Value::Array(split_list(key, value).into_iter().map(Value::String).collect()),
     };
@@ -81,7 +99,11 @@ fn split_list(key: &str, value: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|v| !v.is_empty())
         .map(|v| {
-            if key == "app.scopes" { v.replace("refresh_token+offline_access", "refresh_token, offline_access") } else { v.to_string() }
+            if key == "app.scopes" {
+                v.replace("refresh_token+offline_access", "refresh_token, offline_access")
+            } else {
+                v.to_string()
+            }
         })
         .collect()
 }
@@ -91,7 +113,10 @@ pub fn build(table: &Table, text: &str, source: &str, problems: &mut Problems) -
     let mut reader = Reader { table, text, source, problems };
     let label = reader.text("app.label").unwrap_or_else(|| "Insights API Authorization".into());
     let api_name = reader.text("app.api_name").unwrap_or_else(|| api_name_from_label(&label));
-    let contact_email = reader.required_text("app.contact_email", "the admin or team responsible for the app, e.g. \"salesforce-admin@example.com\"");
+    let contact_email = reader.required_text(
+        "app.contact_email",
+        "the admin or team responsible for the app, e.g. \"salesforce-admin@example.com\"",
+    );
     let callback_urls = reader.list("app.callback_urls").unwrap_or_default();
     let allow_insecure_callback = reader.boolean("app.allow_insecure_callback").unwrap_or(false);
     let scopes = reader
@@ -102,7 +127,8 @@ pub fn build(table: &Table, text: &str, source: &str, problems: &mut Problems) -
     let refresh_token_policy = reader.text("app.refresh_token_policy").unwrap_or_else(|| "infinite".into());
     let session_timeout = reader.integer("app.session_timeout_minutes").unwrap_or(30);
     let ps_label = reader.text("permission_set.label").unwrap_or_else(|| "Insights API Access".into());
-    let ps_api_name = reader.text("permission_set.api_name").unwrap_or_else(|| api_name_from_label(&ps_label));
+    let ps_api_name =
+        reader.text("permission_set.api_name").unwrap_or_else(|| api_name_from_label(&ps_label));
 
     let app = AppSettings {
         metadata_scopes: check_scopes(&mut reader, &scopes),
@@ -130,7 +156,9 @@ pub fn build(table: &Table, text: &str, source: &str, problems: &mut Problems) -
         }),
         label: ps_label,
         existing: reader.boolean("permission_set.existing").unwrap_or(false),
-        apex_classes: reader.list("permission_set.apex_classes").unwrap_or_else(|| vec!["Insights_Rest_API".into()]),
+        apex_classes: reader
+            .list("permission_set.apex_classes")
+            .unwrap_or_else(|| vec!["Insights_Rest_API".into()]),
     };
     let settings = Settings {
         source: source.to_string(),
@@ -167,7 +195,11 @@ fn check_scopes(reader: &mut Reader<'_>, scopes: &[String]) -> Vec<String> {
         return metadata;
     }
     if scopes.is_empty() {
-        reader.fail("app.scopes", "no OAuth scope selected".into(), "the guide selects \"api\" and \"refresh_token, offline_access\"");
+        reader.fail(
+            "app.scopes",
+            "no OAuth scope selected".into(),
+            "the guide selects \"api\" and \"refresh_token, offline_access\"",
+        );
     }
     metadata
 }
@@ -189,9 +221,10 @@ fn check_permitted_users(reader: &mut Reader<'_>, value: &str) -> bool {
 
 fn check_settings(reader: &mut Reader<'_>, settings: &Settings) {
     let app = &settings.app;
-    let version_ok = settings.api_version.split_once('.').is_some_and(|(major, minor)| {
-        major.parse::<u32>().is_ok_and(|m| m >= 59) && minor == "0"
-    });
+    let version_ok = settings
+        .api_version
+        .split_once('.')
+        .is_some_and(|(major, minor)| major.parse::<u32>().is_ok_and(|m| m >= 59) && minor == "0");
     if !version_ok {
         reader.fail(
             "api_version",
@@ -199,18 +232,23 @@ fn check_settings(reader: &mut Reader<'_>, settings: &Settings) {
             "use 59.0 or later (isPkceRequired needs 59.0); the default is 66.0",
         );
     }
-    for (key, name) in [("app.api_name", &app.api_name), ("permission_set.api_name", &settings.permission_set.api_name)] {
+    for (key, name) in
+        [("app.api_name", &app.api_name), ("permission_set.api_name", &settings.permission_set.api_name)]
+    {
         if let Some(message) = rules::api_name_problem(name) {
             reader.fail(key, message, "letters, digits and single underscores, starting with a letter, e.g. Insights_API_Authorization");
         }
     }
     if app.label.trim().is_empty() {
-        reader.fail("app.label", "the label is empty".into(), "give the app a name, e.g. \"Insights API Authorization\"");
+        reader.fail(
+            "app.label",
+            "the label is empty".into(),
+            "give the app a name, e.g. \"Insights API Authorization\"",
+        );
     }
-    if !app.contact_email.is_empty() {
-        if let Some(message) = rules::email_problem(&app.contact_email) {
-            reader.fail("app.contact_email", message, "give an address such as salesforce-admin@example.com");
-        }
+    if let Some(message) = rules::email_problem(&app.contact_email).filter(|_| !app.contact_email.is_empty())
+    {
+        reader.fail("app.contact_email", message, "give an address such as salesforce-admin@example.com");
     }
     check_callbacks(reader, app);
     if !rules::IP_RELAXATION.iter().any(|(v, _)| *v == app.ip_relaxation) {
@@ -221,11 +259,17 @@ fn check_settings(reader: &mut Reader<'_>, settings: &Settings) {
         reader.fail(
             "app.ip_relaxation",
             format!("'{}' is not an IP relaxation value", app.ip_relaxation),
-            &format!("{hint}use BYPASS (Relax IP restrictions), ENFORCE, BYPASS_2FACTOR or ENFORCE_RELAXREFRESH"),
+            &format!(
+                "{hint}use BYPASS (Relax IP restrictions), ENFORCE, BYPASS_2FACTOR or ENFORCE_RELAXREFRESH"
+            ),
         );
     }
     if let Some(message) = rules::refresh_token_policy_problem(&app.refresh_token_policy) {
-        reader.fail("app.refresh_token_policy", message, "\"infinite\" is \"Refresh token is valid until revoked\"");
+        reader.fail(
+            "app.refresh_token_policy",
+            message,
+            "\"infinite\" is \"Refresh token is valid until revoked\"",
+        );
     }
     if !rules::SESSION_TIMEOUTS.contains(&app.session_timeout_minutes) {
         reader.fail(
@@ -239,11 +283,19 @@ fn check_settings(reader: &mut Reader<'_>, settings: &Settings) {
         reader.fail("permission_set.label", "the label is empty".into(), "give the permission set a label");
     }
     for duplicate in rules::duplicates(&permission_set.apex_classes) {
-        reader.fail("permission_set.apex_classes", format!("Apex class {duplicate} is listed twice"), "list each class once");
+        reader.fail(
+            "permission_set.apex_classes",
+            format!("Apex class {duplicate} is listed twice"),
+            "list each class once",
+        );
     }
     for class in &permission_set.apex_classes {
         if let Some(message) = rules::api_name_problem(class) {
-            reader.fail("permission_set.apex_classes", message, "give the Apex class name, e.g. Insights_Rest_API");
+            reader.fail(
+                "permission_set.apex_classes",
+                message,
+                "give the Apex class name, e.g. Insights_Rest_API",
+            );
         }
     }
     for duplicate in rules::duplicates(&settings.assign_to) {
@@ -251,7 +303,11 @@ fn check_settings(reader: &mut Reader<'_>, settings: &Settings) {
     }
     for user in &settings.assign_to {
         if rules::email_problem(user).is_some() {
-            reader.fail("assign_to", format!("'{user}' is not a Salesforce username"), "usernames look like email addresses, e.g. api.user@example.com");
+            reader.fail(
+                "assign_to",
+                format!("'{user}' is not a Salesforce username"),
+                "usernames look like email addresses, e.g. api.user@example.com",
+            );
         }
     }
     if !settings.insights_endpoint.starts_with("/services/apexrest/") {
@@ -272,11 +328,19 @@ fn check_callbacks(reader: &mut Reader<'_>, app: &AppSettings) {
         );
     }
     for duplicate in rules::duplicates(&app.callback_urls) {
-        reader.fail("app.callback_urls", format!("callback URL {duplicate} is listed twice"), "list each URL once");
+        reader.fail(
+            "app.callback_urls",
+            format!("callback URL {duplicate} is listed twice"),
+            "list each URL once",
+        );
     }
     for callback in &app.callback_urls {
         if let Some(message) = rules::callback_url_problem(callback) {
-            reader.fail("app.callback_urls", message, "use an absolute https URL such as https://insights.example.com/oauth/callback");
+            reader.fail(
+                "app.callback_urls",
+                message,
+                "use an absolute https URL such as https://insights.example.com/oauth/callback",
+            );
             continue;
         }
         let Ok(parsed) = url::Url::parse(callback) else { continue };
@@ -322,7 +386,11 @@ impl Reader<'_> {
             Value::String(s) => Some(s.trim().to_string()),
             other => {
                 let found = other.type_str();
-                self.fail(key, format!("expected a string, found a {found}"), "put the value in double quotes");
+                self.fail(
+                    key,
+                    format!("expected a string, found a {found}"),
+                    "put the value in double quotes",
+                );
                 None
             }
         }
@@ -333,7 +401,11 @@ impl Reader<'_> {
             Some(value) if !value.is_empty() => value,
             _ => {
                 let env = keys::env_name(key);
-                self.fail(key, "is required and has no default".into(), &format!("set {key} to {example} (or {env})"));
+                self.fail(
+                    key,
+                    "is required and has no default".into(),
+                    &format!("set {key} to {example} (or {env})"),
+                );
                 String::new()
             }
         }
@@ -344,7 +416,11 @@ impl Reader<'_> {
             Value::Boolean(b) => Some(*b),
             other => {
                 let found = other.type_str();
-                self.fail(key, format!("expected true or false, found a {found}"), "write true or false without quotes");
+                self.fail(
+                    key,
+                    format!("expected true or false, found a {found}"),
+                    "write true or false without quotes",
+                );
                 None
             }
         }
@@ -355,7 +431,11 @@ impl Reader<'_> {
             Value::Integer(n) => Some(*n),
             other => {
                 let found = other.type_str();
-                self.fail(key, format!("expected a whole number, found a {found}"), "write a number without quotes, e.g. 30");
+                self.fail(
+                    key,
+                    format!("expected a whole number, found a {found}"),
+                    "write a number without quotes, e.g. 30",
+                );
                 None
             }
         }
@@ -374,7 +454,11 @@ impl Reader<'_> {
             Value::String(single) => Some(vec![single.trim().to_string()]),
             other => {
                 let found = other.type_str();
-                self.fail(key, format!("expected a list of strings, found a {found}"), "write e.g. [\"one\", \"two\"]");
+                self.fail(
+                    key,
+                    format!("expected a list of strings, found a {found}"),
+                    "write e.g. [\"one\", \"two\"]",
+                );
                 None
             }
         }

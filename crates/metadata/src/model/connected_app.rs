@@ -142,10 +142,7 @@ impl ConnectedApp {
                 .children_named("permissionSetName")
                 .map(|e| e.text.trim().to_string())
                 .collect(),
-            profile_names: root
-                .children_named("profileName")
-                .map(|e| e.text.trim().to_string())
-                .collect(),
+            profile_names: root.children_named("profileName").map(|e| e.text.trim().to_string()).collect(),
             session_policy,
         }
     }

@@ -21,8 +21,13 @@ use crate::xml::{self, Element};
 pub fn parse_validated(document: &str, type_name: &str, file: &str) -> Result<Element, Problems> {
     let root = xml::parse(document).map_err(|error| {
         Problems::from(
-            Problem::new(file, type_name, format!("not well-formed XML: {}", error.message), "fix the XML syntax")
-                .at_line(error.line),
+            Problem::new(
+                file,
+                type_name,
+                format!("not well-formed XML: {}", error.message),
+                "fix the XML syntax",
+            )
+            .at_line(error.line),
         )
     })?;
     schema::validate_document(&root, type_name, file).into_result()?;

@@ -45,8 +45,13 @@ impl Package {
         if !version_ok {
             let line = root.child("version").map_or(root.line, |v| v.line);
             problems.push(
-                Problem::new(file, "version", format!("'{}' is not an API version", package.version), "write a version such as 66.0")
-                    .at_line(line),
+                Problem::new(
+                    file,
+                    "version",
+                    format!("'{}' is not an API version", package.version),
+                    "write a version such as 66.0",
+                )
+                .at_line(line),
             );
         }
         problems.into_result()?;

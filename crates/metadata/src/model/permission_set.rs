@@ -60,9 +60,6 @@ impl PermissionSet {
 
     /// Apex classes this permission set grants access to.
     pub fn enabled_classes(&self) -> impl Iterator<Item = &str> {
-        self.class_accesses
-            .iter()
-            .filter(|c| c.enabled)
-            .map(|c| c.apex_class.as_str())
+        self.class_accesses.iter().filter(|c| c.enabled).map(|c| c.apex_class.as_str())
     }
 }

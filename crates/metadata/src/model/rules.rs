@@ -132,19 +132,23 @@ pub fn check_connected_app(app: &ConnectedApp, root: &Element, file: &str) -> Pr
         }
         for callback in &config.callback_urls {
             if let Some(message) = callback_url_problem(callback) {
-                add("oauthConfig/callbackUrl", message, "use an absolute URL such as https://app.example.com/oauth/callback");
+                add(
+                    "oauthConfig/callbackUrl",
+                    message,
+                    "use an absolute URL such as https://app.example.com/oauth/callback",
+                );
             }
         }
         for duplicate in duplicates(&config.scopes) {
             add("oauthConfig/scopes", format!("scope {duplicate} is listed twice"), "list each scope once");
         }
-        if let Some(message) = config.consumer_key.as_deref().and_then(|k| credential_problem("consumer key", k)) {
+        if let Some(message) =
+            config.consumer_key.as_deref().and_then(|k| credential_problem("consumer key", k))
+        {
             add("oauthConfig/consumerKey", message, "leave it out and let the org generate one");
         }
-        if let Some(message) = config
-            .consumer_secret
-            .as_ref()
-            .and_then(|s| credential_problem("consumer secret", s.expose()))
+        if let Some(message) =
+            config.consumer_secret.as_ref().and_then(|s| credential_problem("consumer secret", s.expose()))
         {
             add("oauthConfig/consumerSecret", message, "leave it out and let the org generate one");
         }
@@ -162,17 +166,20 @@ pub fn check_connected_app(app: &ConnectedApp, root: &Element, file: &str) -> Pr
             add("oauthPolicy/refreshTokenPolicy", message, "infinite = Refresh token is valid until revoked");
         }
     }
-    if let Some(timeout) = app.session_policy.as_ref().and_then(|p| p.session_timeout) {
-        if !SESSION_TIMEOUTS.contains(&timeout) {
-            add(
-                "sessionPolicy/sessionTimeout",
-                format!("{timeout} minutes is not a session timeout Salesforce offers"),
-                "use one of 15, 30, 60, 120, 240, 480, 720, 1440",
-            );
-        }
+    let timeout = app.session_policy.as_ref().and_then(|p| p.session_timeout);
+    if let Some(timeout) = timeout.filter(|t| !SESSION_TIMEOUTS.contains(t)) {
+        add(
+            "sessionPolicy/sessionTimeout",
+            format!("{timeout} minutes is not a session timeout Salesforce offers"),
+            "use one of 15, 30, 60, 120, 240, 480, 720, 1440",
+        );
     }
     for duplicate in duplicates(&app.permission_set_names) {
-        add("permissionSetName", format!("permission set {duplicate} is listed twice"), "list each permission set once");
+        add(
+            "permissionSetName",
+            format!("permission set {duplicate} is listed twice"),
+            "list each permission set once",
+        );
     }
     problems
 }
@@ -192,8 +199,13 @@ pub fn check_permission_set(permission_set: &PermissionSet, root: &Element, file
     let classes: Vec<String> = permission_set.class_accesses.iter().map(|c| c.apex_class.clone()).collect();
     for duplicate in duplicates(&classes) {
         problems.push(
-            Problem::new(file, "classAccesses/apexClass", format!("Apex class {duplicate} is listed twice"), "list each class once")
-                .at_line(line_of(root, "classAccesses")),
+            Problem::new(
+                file,
+                "classAccesses/apexClass",
+                format!("Apex class {duplicate} is listed twice"),
+                "list each class once",
+            )
+            .at_line(line_of(root, "classAccesses")),
         );
     }
     problems
@@ -203,11 +215,7 @@ pub fn check_permission_set(permission_set: &PermissionSet, root: &Element, file
 pub fn duplicates(values: &[String]) -> Vec<String> {
     let mut seen = HashSet::new();
     let mut reported = HashSet::new();
-    values
-        .iter()
-        .filter(|v| !seen.insert(v.as_str()) && reported.insert(v.as_str()))
-        .cloned()
-        .collect()
+    values.iter().filter(|v| !seen.insert(v.as_str()) && reported.insert(v.as_str())).cloned().collect()
 }
 
 /// The line of the first element at `path` (`a/b`), or the root's line.
