@@ -1,14 +1,9 @@
-//! Project automation, run as `cargo xtask <command>`.
-//!
-//! One module per command. The xtask orchestrates; the work itself lives in the library crates
-//! and the `insights` command.
+//! `cargo xtask <command>`: see `cargo xtask --help`.
 
-mod schema;
-
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use xtask::{provision, schema, test, verify, workspace_root};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Project automation for insights-provision")]
@@ -19,6 +14,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job: generate, validate, deploy, assign, fetch the consumer key and secret, and
+    /// prove authentication works. Uses the embedded org emulator when no org is configured.
+    Provision(provision::ProvisionArgs),
+    /// Read-only CI check: org vs config, assignments, auth check and policy probes.
+    /// Exit codes: 0 pass, 1 check failed or drift, 2 bad config or usage, 3 org unreachable.
+    VerifySetup(verify::VerifyArgs),
+    /// Run the whole test suite (installs xmllint first when it is missing and we are root).
+    Test {
+        /// Extra arguments for `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Extract the metadata types from ../shared/salesforce/metadata.wsdl into
     /// crates/metadata/schema/metadata-types.json.
     Schema {
@@ -32,21 +39,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = workspace_root();
     let result = match cli.command {
-        Command::Schema { check } => schema::run(&root, check),
+        Command::Provision(args) => provision::run(&root, &args).map(|report| u8::from(!report.passed)),
+        Command::VerifySetup(args) => match verify::run(&root, &args) {
+            Ok(verification) => Ok(verification.exit_code),
+            Err(error) => {
+                eprintln!("error: the org could not be reached: {error:#}");
+                Ok(verify::exit::UNREACHABLE)
+            }
+        },
+        Command::Test { args } => test::run(&args).map(|()| 0),
+        Command::Schema { check } => schema::run(&root, check).map(|()| 0),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
-}
-
-/// The workspace root: the parent of this crate's manifest directory.
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }

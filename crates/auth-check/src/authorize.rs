@@ -31,15 +31,9 @@ pub struct AuthorizeOptions {
 
 impl PendingAuthorization {
     /// Builds a fresh authorize request: new state, new verifier, `code_challenge_method=S256`.
-    pub fn new(
-        app: &OAuthApp,
-        scopes: &[String],
-        options: &AuthorizeOptions,
-    ) -> Result<Self, StepError> {
+    pub fn new(app: &OAuthApp, scopes: &[String], options: &AuthorizeOptions) -> Result<Self, StepError> {
         if app.redirect_uri.is_none() {
-            return Err(StepError::Protocol(
-                "an authorize request needs a callback URL".into(),
-            ));
+            return Err(StepError::Protocol("an authorize request needs a callback URL".into()));
         }
         let client = app.client(Secret::Omit)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256_len(VERIFIER_BYTES);
@@ -79,10 +73,7 @@ impl PendingAuthorization {
 }
 
 /// Reads a redirect URL (or just its query) against the expected state.
-pub fn read_redirect(
-    redirect: &str,
-    expected_state: &SecretString,
-) -> Result<SecretString, StepError> {
+pub fn read_redirect(redirect: &str, expected_state: &SecretString) -> Result<SecretString, StepError> {
     let redirect = redirect.trim();
     let url = Url::parse(redirect)
         .or_else(|_| Url::parse("http://redirect.invalid/").and_then(|base| base.join(redirect)))
@@ -102,9 +93,9 @@ pub fn read_redirect(
         }
     }
 
-    let state_matches = state.as_ref().is_some_and(|state| {
-        constant_time_eq(state.expose_secret(), expected_state.expose_secret())
-    });
+    let state_matches = state
+        .as_ref()
+        .is_some_and(|state| constant_time_eq(state.expose_secret(), expected_state.expose_secret()));
     if let Some(error) = error {
         // An error redirect may come without a state; one with a foreign state is not ours.
         if state.is_some() && !state_matches {
@@ -115,8 +106,7 @@ pub fn read_redirect(
     if !state_matches {
         return Err(StepError::StateMismatch);
     }
-    code.filter(|code| !code.expose_secret().is_empty())
-        .ok_or(StepError::MissingCode)
+    code.filter(|code| !code.expose_secret().is_empty()).ok_or(StepError::MissingCode)
 }
 
 /// Compares two strings in time that depends only on their lengths.
@@ -125,10 +115,7 @@ pub fn constant_time_eq(left: &str, right: &str) -> bool {
     if left.len() != right.len() {
         return false;
     }
-    let difference = left
-        .iter()
-        .zip(right)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    let difference = left.iter().zip(right).fold(0u8, |acc, (a, b)| acc | (a ^ b));
     std::hint::black_box(difference) == 0
 }
 
@@ -151,8 +138,8 @@ mod tests {
 
     #[test]
     fn authorize_url_has_pkce_s256_state_and_scopes() {
-        let pending = PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default())
-            .expect("builds");
+        let pending =
+            PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default()).expect("builds");
         let url = &pending.url;
         assert_eq!(url.path(), "/services/oauth2/authorize");
         let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -171,14 +158,11 @@ mod tests {
     fn verifier_uses_only_base64url_characters_and_rfc_length() {
         for _ in 0..50 {
             let pending =
-                PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default())
-                    .expect("builds");
+                PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default()).expect("builds");
             let verifier = pending.verifier.expose_secret();
             assert_eq!(verifier.len(), 128);
             assert!(
-                verifier
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+                verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
                 "unexpected character in verifier"
             );
         }
@@ -188,8 +172,8 @@ mod tests {
     fn challenge_is_sha256_of_verifier() {
         use base64::Engine as _;
         use sha2::Digest as _;
-        let pending = PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default())
-            .expect("builds");
+        let pending =
+            PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default()).expect("builds");
         let challenge = pending
             .url
             .query_pairs()
@@ -197,43 +181,32 @@ mod tests {
             .map(|(_, value)| value.into_owned())
             .expect("challenge sent");
         let digest = sha2::Sha256::digest(pending.verifier.expose_secret().as_bytes());
-        assert_eq!(
-            challenge,
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-        );
+        assert_eq!(challenge, base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest));
     }
 
     #[test]
     fn force_login_and_hint_are_sent() {
-        let options = AuthorizeOptions {
-            force_login: true,
-            login_hint: Some("denied@example.com".into()),
-        };
+        let options = AuthorizeOptions { force_login: true, login_hint: Some("denied@example.com".into()) };
         let pending = PendingAuthorization::new(&app(), &scopes(), &options).expect("builds");
-        let query: std::collections::HashMap<_, _> =
-            pending.url.query_pairs().into_owned().collect();
+        let query: std::collections::HashMap<_, _> = pending.url.query_pairs().into_owned().collect();
         assert_eq!(query["prompt"], "login");
         assert_eq!(query["login_hint"], "denied@example.com");
     }
 
     #[test]
     fn each_request_gets_a_fresh_state_and_verifier() {
-        let first = PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default())
-            .expect("builds");
-        let second = PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default())
-            .expect("builds");
+        let first =
+            PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default()).expect("builds");
+        let second =
+            PendingAuthorization::new(&app(), &scopes(), &AuthorizeOptions::default()).expect("builds");
         assert_ne!(first.state.expose_secret(), second.state.expose_secret());
-        assert_ne!(
-            first.verifier.expose_secret(),
-            second.verifier.expose_secret()
-        );
+        assert_ne!(first.verifier.expose_secret(), second.verifier.expose_secret());
     }
 
     #[test]
     fn redirect_reading() {
         let state = SecretString::from("abc123");
-        let code = read_redirect("http://localhost:1717/cb?code=aPrx.1&state=abc123", &state)
-            .expect("code");
+        let code = read_redirect("http://localhost:1717/cb?code=aPrx.1&state=abc123", &state).expect("code");
         assert_eq!(code.expose_secret(), "aPrx.1");
         // Only the query pasted.
         let code = read_redirect("?state=abc123&code=zz", &state).expect("code");
@@ -250,14 +223,9 @@ mod tests {
             "http://localhost:1717/cb?error=invalid_app_access&error_description=user+is+not+admin+approved+to+access+this+app&state=abc123",
             &state,
         );
-        let Err(StepError::Org(org)) = denied else {
-            panic!("expected the org's error")
-        };
+        let Err(StepError::Org(org)) = denied else { panic!("expected the org's error") };
         assert_eq!(org.code, "invalid_app_access");
-        assert_eq!(
-            org.description.as_deref(),
-            Some("user is not admin approved to access this app")
-        );
+        assert_eq!(org.description.as_deref(), Some("user is not admin approved to access this app"));
 
         let stateless_error = read_redirect("http://x/cb?error=access_denied", &state);
         assert!(matches!(stateless_error, Err(StepError::Org(_))));

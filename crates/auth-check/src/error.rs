@@ -22,11 +22,7 @@ pub struct OrgError {
 impl OrgError {
     /// An error with a code and an optional description and no HTTP status.
     pub fn new(code: impl Into<String>, description: Option<String>) -> Self {
-        Self {
-            http_status: None,
-            code: code.into(),
-            description,
-        }
+        Self { http_status: None, code: code.into(), description }
     }
 
     /// The error as `code: description`, the form used in reports.

@@ -6,11 +6,7 @@ use crate::error::OrgError;
 
 /// The likely cause of an org error, when one is known.
 pub fn likely_cause(error: &OrgError) -> Option<&'static str> {
-    let description = error
-        .description
-        .as_deref()
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let description = error.description.as_deref().unwrap_or("").to_ascii_lowercase();
     let cause = match error.code.as_str() {
         "invalid_app_access" => {
             "the user is not pre-authorized: the permission set is not assigned to this user, \
@@ -45,9 +41,7 @@ pub fn likely_cause(error: &OrgError) -> Option<&'static str> {
             "the refresh token was revoked, expired under the app's refreshTokenPolicy, or was \
              issued to another app"
         }
-        "invalid_grant" if description.contains("authentication failure") => {
-            "wrong username or password"
-        }
+        "invalid_grant" if description.contains("authentication failure") => "wrong username or password",
         "invalid_grant" if description.contains("inactive") => "the user or org is inactive",
         "invalid_grant" => {
             "the org refused the grant: a missing code_verifier, a used or expired code, or a \
@@ -94,38 +88,22 @@ mod tests {
     #[test]
     fn setup_specific_causes() {
         assert!(
-            cause(
-                "invalid_app_access",
-                "user is not admin approved to access this app"
-            )
-            .is_some_and(|c| c.contains("permission set"))
+            cause("invalid_app_access", "user is not admin approved to access this app")
+                .is_some_and(|c| c.contains("permission set"))
+        );
+        assert!(cause("invalid_grant", "ip restricted").is_some_and(|c| c.contains("IP relaxation")));
+        assert!(
+            cause("invalid_client_id", "client identifier invalid").is_some_and(|c| c.contains("propagated"))
         );
         assert!(
-            cause("invalid_grant", "ip restricted").is_some_and(|c| c.contains("IP relaxation"))
+            cause("redirect_uri_mismatch", "redirect_uri must match configuration")
+                .is_some_and(|c| c.contains("callback URL"))
         );
+        assert!(cause("invalid_client", "invalid client credentials").is_some_and(|c| c.contains("secret")));
         assert!(
-            cause("invalid_client_id", "client identifier invalid")
-                .is_some_and(|c| c.contains("propagated"))
+            cause("invalid_grant", "expired access/refresh token").is_some_and(|c| c.contains("revoked"))
         );
-        assert!(
-            cause(
-                "redirect_uri_mismatch",
-                "redirect_uri must match configuration"
-            )
-            .is_some_and(|c| c.contains("callback URL"))
-        );
-        assert!(
-            cause("invalid_client", "invalid client credentials")
-                .is_some_and(|c| c.contains("secret"))
-        );
-        assert!(
-            cause("invalid_grant", "expired access/refresh token")
-                .is_some_and(|c| c.contains("revoked"))
-        );
-        assert!(
-            cause("invalid_grant", "expired authorization code")
-                .is_some_and(|c| c.contains("too late"))
-        );
+        assert!(cause("invalid_grant", "expired authorization code").is_some_and(|c| c.contains("too late")));
         assert!(
             cause("INVALID_SESSION_ID", "Session expired or invalid")
                 .is_some_and(|c| c.contains("session timeout"))

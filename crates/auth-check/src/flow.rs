@@ -9,9 +9,7 @@ use url::Url;
 use crate::authorize::{AuthorizeOptions, PendingAuthorization};
 use crate::error::{AuthCheckError, StepError};
 use crate::insights_call::{call_insights, insights_url};
-use crate::login::{
-    Login, LoginPrompt, LoginUser, browser_login, emulator_login, preflight_authorize,
-};
+use crate::login::{Login, LoginPrompt, LoginUser, browser_login, emulator_login, preflight_authorize};
 use crate::oauth::{OAuthApp, Secret, Tokens};
 use crate::propagation::{PropagationWait, retry_while_propagating};
 use crate::report::{Check, Mode, Report};
@@ -82,11 +80,9 @@ const EXPECT_REFRESHED: &str = "a new access token";
 /// Runs the check with a login and returns every result. Fails only when the org cannot be
 /// reached or the configuration cannot work.
 pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
+    ensure_secure_login(&config.app)?;
     let http = http_client(config.http_timeout)?;
-    let flow = Flow {
-        config,
-        http: &http,
-    };
+    let flow = Flow { config, http: &http };
     let mode = match config.login {
         Login::Browser { .. } => Mode::Interactive,
         Login::EmulatorForm { .. } => Mode::Emulator,
@@ -104,21 +100,10 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
     .await;
     let tokens = match login {
         Ok(tokens) => {
-            let waited = if retries > 0 {
-                format!(" after {retries} propagation retries")
-            } else {
-                String::new()
-            };
-            checks.push(Check::passed(
-                names::AUTHORIZE,
-                EXPECT_CODE,
-                format!("code received{waited}"),
-            ));
-            checks.push(Check::passed(
-                names::EXCHANGE,
-                EXPECT_TOKENS,
-                describe_tokens(&tokens),
-            ));
+            let waited =
+                if retries > 0 { format!(" after {retries} propagation retries") } else { String::new() };
+            checks.push(Check::passed(names::AUTHORIZE, EXPECT_CODE, format!("code received{waited}")));
+            checks.push(Check::passed(names::EXCHANGE, EXPECT_TOKENS, describe_tokens(&tokens)));
             Some(tokens)
         }
         Err(FlowFailure { stage, error }) => {
@@ -129,11 +114,7 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
                     checks.push(Check::skipped(names::EXCHANGE, EXPECT_TOKENS, "no code"));
                 }
                 Stage::Exchange => {
-                    checks.push(Check::passed(
-                        names::AUTHORIZE,
-                        EXPECT_CODE,
-                        "code received",
-                    ));
+                    checks.push(Check::passed(names::AUTHORIZE, EXPECT_CODE, "code received"));
                     checks.push(Check::failed(names::EXCHANGE, EXPECT_TOKENS, &error));
                 }
             }
@@ -141,9 +122,7 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
         }
     };
 
-    let refresh_token = tokens
-        .as_ref()
-        .and_then(|tokens| tokens.refresh_token.clone());
+    let refresh_token = tokens.as_ref().and_then(|tokens| tokens.refresh_token.clone());
     if let Some(tokens) = &tokens {
         checks.push(flow.call_check(names::CALL, tokens).await?);
         match &refresh_token {
@@ -152,10 +131,7 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
                 match refreshed {
                     Ok(refreshed) => {
                         checks.push(Check::passed(names::REFRESH, EXPECT_REFRESHED, "issued"));
-                        checks.push(
-                            flow.call_check(names::CALL_AFTER_REFRESH, &refreshed)
-                                .await?,
-                        );
+                        checks.push(flow.call_check(names::CALL_AFTER_REFRESH, &refreshed).await?);
                     }
                     Err(error) => {
                         unreachable_to_error(&error, names::REFRESH)?;
@@ -177,33 +153,23 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
             }
         }
     } else {
-        for name in [names::CALL, names::REFRESH, names::CALL_AFTER_REFRESH] {
-            checks.push(Check::skipped(name, EXPECT_2XX, "no access token"));
-        }
+        checks.push(Check::skipped(names::CALL, EXPECT_2XX, "no access token"));
+        checks.push(Check::skipped(names::REFRESH, EXPECT_REFRESHED, "no refresh token"));
+        checks.push(Check::skipped(names::CALL_AFTER_REFRESH, EXPECT_2XX, "no access token"));
     }
 
     checks.extend(flow.code_probes(main_user.as_ref()).await?);
     if let Some(refresh_token) = &refresh_token {
         let outcome = config.app.refresh(&http, refresh_token, Secret::Omit).await;
         unreachable_to_error_probe(&outcome, names::PROBE_REFRESH_NO_SECRET)?;
-        checks.push(Check::probe(
-            names::PROBE_REFRESH_NO_SECRET,
-            &["invalid_client"],
-            &outcome,
-        ));
+        checks.push(Check::probe(names::PROBE_REFRESH_NO_SECRET, &["invalid_client"], &outcome));
     }
     checks.push(flow.no_token_probe().await?);
 
     if config.revoke {
         match &refresh_token {
-            Some(refresh_token) => {
-                checks.extend(revoke_checks(&config.app, &http, refresh_token).await?)
-            }
-            None => checks.push(Check::skipped(
-                names::REVOKE,
-                "HTTP 200",
-                "no refresh token",
-            )),
+            Some(refresh_token) => checks.extend(revoke_checks(&config.app, &http, refresh_token).await?),
+            None => checks.push(Check::skipped(names::REVOKE, "HTTP 200", "no refresh token")),
         }
     }
     Ok(Report::new(mode, checks))
@@ -226,11 +192,7 @@ pub(crate) async fn revoke_checks(
     }
     let outcome = app.refresh(http, refresh_token, Secret::Send).await;
     unreachable_to_error_probe(&outcome, names::PROBE_REVOKED)?;
-    checks.push(Check::probe(
-        names::PROBE_REVOKED,
-        &["invalid_grant"],
-        &outcome,
-    ));
+    checks.push(Check::probe(names::PROBE_REVOKED, &["invalid_grant"], &outcome));
     Ok(checks)
 }
 
@@ -300,27 +262,18 @@ impl Flow<'_> {
         let at = |stage| move |error| FlowFailure { stage, error };
         let options = AuthorizeOptions {
             force_login,
-            login_hint: if force_login {
-                user.map(|user| user.username.clone())
-            } else {
-                None
-            },
+            login_hint: if force_login { user.map(|user| user.username.clone()) } else { None },
         };
         let app = &self.config.app;
-        let pending = PendingAuthorization::new(app, &self.config.scopes, &options)
-            .map_err(at(Stage::Authorize))?;
-        let code = self
-            .complete_login(&pending, user, purpose)
-            .await
-            .map_err(at(Stage::Authorize))?;
+        let pending =
+            PendingAuthorization::new(app, &self.config.scopes, &options).map_err(at(Stage::Authorize))?;
+        let code = self.complete_login(&pending, user, purpose).await.map_err(at(Stage::Authorize))?;
         let (verifier, secret) = match exchange {
             Exchange::Full => (Some(pending.verifier()), Secret::Send),
             Exchange::WithoutVerifier => (None, Secret::Send),
             Exchange::WithoutSecret => (Some(pending.verifier()), Secret::Omit),
         };
-        app.exchange_code(self.http, &code, verifier, secret)
-            .await
-            .map_err(at(Stage::Exchange))
+        app.exchange_code(self.http, &code, verifier, secret).await.map_err(at(Stage::Exchange))
     }
 
     async fn complete_login(
@@ -331,17 +284,14 @@ impl Flow<'_> {
     ) -> Result<SecretString, StepError> {
         match &self.config.login {
             Login::EmulatorForm { .. } => {
-                let user =
-                    user.ok_or_else(|| StepError::LoginRejected("no user to log in as".into()))?;
-                let password = user.password.as_ref().ok_or_else(|| {
-                    StepError::LoginRejected(format!("no password for {}", user.username))
-                })?;
+                let user = user.ok_or_else(|| StepError::LoginRejected("no user to log in as".into()))?;
+                let password = user
+                    .password
+                    .as_ref()
+                    .ok_or_else(|| StepError::LoginRejected(format!("no password for {}", user.username)))?;
                 emulator_login(self.http, pending, &user.username, password).await
             }
-            Login::Browser {
-                ui,
-                redirect_timeout,
-            } => {
+            Login::Browser { ui, redirect_timeout } => {
                 preflight_authorize(self.http, pending).await?;
                 let callback = self
                     .config
@@ -361,34 +311,19 @@ impl Flow<'_> {
     }
 
     /// The probes that need a code, each with its own authorization.
-    async fn code_probes(
-        &self,
-        main_user: Option<&LoginUser>,
-    ) -> Result<Vec<Check>, AuthCheckError> {
+    async fn code_probes(&self, main_user: Option<&LoginUser>) -> Result<Vec<Check>, AuthCheckError> {
         let mut checks = Vec::new();
         let probes = [
-            (
-                names::PROBE_NO_VERIFIER,
-                Exchange::WithoutVerifier,
-                &["invalid_grant", "invalid_request"][..],
-            ),
-            (
-                names::PROBE_NO_SECRET,
-                Exchange::WithoutSecret,
-                &["invalid_client"][..],
-            ),
+            (names::PROBE_NO_VERIFIER, Exchange::WithoutVerifier, &["invalid_grant", "invalid_request"][..]),
+            (names::PROBE_NO_SECRET, Exchange::WithoutSecret, &["invalid_client"][..]),
         ];
         for (name, exchange, codes) in probes {
-            let outcome = self
-                .authorize_and_exchange(main_user, name, false, exchange)
-                .await;
+            let outcome = self.authorize_and_exchange(main_user, name, false, exchange).await;
             checks.push(self.probe_check(name, codes, outcome)?);
         }
         if let Some(denied) = &self.config.denied_user {
             let name = names::PROBE_DENIED_USER;
-            let outcome = self
-                .authorize_and_exchange(Some(denied), name, true, Exchange::Full)
-                .await;
+            let outcome = self.authorize_and_exchange(Some(denied), name, true, Exchange::Full).await;
             checks.push(self.probe_check(name, &["invalid_app_access"], outcome)?);
         }
         Ok(checks)
@@ -424,8 +359,7 @@ impl Flow<'_> {
 
     async fn no_token_probe(&self) -> Result<Check, AuthCheckError> {
         let name = names::PROBE_NO_TOKEN;
-        let outcome = match insights_url(&self.config.app.login_url, &self.config.insights_endpoint)
-        {
+        let outcome = match insights_url(&self.config.app.login_url, &self.config.insights_endpoint) {
             Ok(url) => call_insights(self.http, &url, None).await,
             Err(error) => Err(error),
         };
@@ -436,6 +370,18 @@ impl Flow<'_> {
     /// Where the APIs live: the token's `instance_url` when it is safe, else the login host.
     fn api_base(&self, tokens: &Tokens) -> Result<Url, StepError> {
         api_base(&self.config.app, tokens)
+    }
+}
+
+/// Refuses, before any request, a login host that would receive credentials over plain http.
+pub(crate) fn ensure_secure_login(app: &OAuthApp) -> Result<(), AuthCheckError> {
+    if is_secure_url(&app.login_url) {
+        Ok(())
+    } else {
+        Err(AuthCheckError::Config(format!(
+            "{} is not https: tokens and secrets go only over https (http only on loopback)",
+            app.login_url.origin().ascii_serialization()
+        )))
     }
 }
 
@@ -469,11 +415,7 @@ pub(crate) fn no_token_check<T>(outcome: &Result<T, StepError>) -> Check {
 }
 
 fn describe_tokens(tokens: &Tokens) -> String {
-    let refresh = if tokens.refresh_token.is_some() {
-        "with"
-    } else {
-        "without"
-    };
+    let refresh = if tokens.refresh_token.is_some() { "with" } else { "without" };
     match &tokens.scope {
         Some(scope) => format!("issued {refresh} a refresh token (scope: {scope})"),
         None => format!("issued {refresh} a refresh token"),
@@ -484,10 +426,7 @@ fn describe_tokens(tokens: &Tokens) -> String {
 pub(crate) fn unreachable_to_error(error: &StepError, step: &str) -> Result<(), AuthCheckError> {
     match error {
         StepError::Transport(source) if error.is_unreachable() => {
-            Err(AuthCheckError::Unreachable {
-                step: step.to_owned(),
-                reason: source.to_string(),
-            })
+            Err(AuthCheckError::Unreachable { step: step.to_owned(), reason: source.to_string() })
         }
         _ => Ok(()),
     }

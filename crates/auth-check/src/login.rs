@@ -67,15 +67,10 @@ pub enum Login {
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Browser {
-                redirect_timeout, ..
-            } => f
-                .debug_struct("Browser")
-                .field("redirect_timeout", redirect_timeout)
-                .finish(),
-            Self::EmulatorForm { user } => {
-                f.debug_struct("EmulatorForm").field("user", user).finish()
+            Self::Browser { redirect_timeout, .. } => {
+                f.debug_struct("Browser").field("redirect_timeout", redirect_timeout).finish()
             }
+            Self::EmulatorForm { user } => f.debug_struct("EmulatorForm").field("user", user).finish(),
         }
     }
 }
@@ -141,18 +136,12 @@ pub async fn emulator_login(
             .to_owned();
         return pending.read_redirect(&location);
     }
-    let body = response
-        .text()
-        .await
-        .map_err(|error| StepError::Transport(error.without_url()))?;
+    let body = response.text().await.map_err(|error| StepError::Transport(error.without_url()))?;
     if let Some(mut error) = org_error_in_body(&body) {
         error.http_status = Some(status.as_u16());
         return Err(StepError::Org(error));
     }
-    Err(StepError::LoginRejected(format!(
-        "the login form answered HTTP {}",
-        status.as_u16()
-    )))
+    Err(StepError::LoginRejected(format!("the login form answered HTTP {}", status.as_u16())))
 }
 
 /// Looks at the authorize URL without logging in: an answer that already names a propagation
@@ -176,10 +165,7 @@ pub(crate) async fn preflight_authorize(
             .and_then(|location| pending.url.join(location).ok());
         if let Some(location) = location {
             let pairs: Vec<(String, String)> = location.query_pairs().into_owned().collect();
-            let error = pairs
-                .iter()
-                .find(|(name, _)| name == "error")
-                .map(|(_, value)| value);
+            let error = pairs.iter().find(|(name, _)| name == "error").map(|(_, value)| value);
             if let Some(code) = error {
                 let description = pairs
                     .iter()
@@ -220,10 +206,7 @@ fn org_error_in_body(body: &str) -> Option<OrgError> {
         "access_denied",
         "OAUTH_APP_BLOCKED",
     ];
-    KNOWN
-        .iter()
-        .find(|code| body.contains(*code))
-        .map(|code| OrgError::new(*code, None))
+    KNOWN.iter().find(|code| body.contains(*code)).map(|code| OrgError::new(*code, None))
 }
 
 #[cfg(test)]
@@ -233,29 +216,18 @@ mod tests {
     #[test]
     fn loopback_callbacks() {
         let url = |text: &str| Url::parse(text).expect("url");
-        assert!(is_loopback_callback(&url(
-            "http://localhost:1717/OauthRedirect"
-        )));
+        assert!(is_loopback_callback(&url("http://localhost:1717/OauthRedirect")));
         assert!(is_loopback_callback(&url("http://127.0.0.1:8080/cb")));
-        assert!(!is_loopback_callback(&url(
-            "https://localhost:8443/oauth/callback"
-        )));
+        assert!(!is_loopback_callback(&url("https://localhost:8443/oauth/callback")));
         assert!(!is_loopback_callback(&url("https://app.example.com/cb")));
     }
 
     #[test]
     fn error_pages_are_read() {
-        let json =
-            r#"{"error":"invalid_client_id","error_description":"client identifier invalid"}"#;
-        assert_eq!(
-            org_error_in_body(json).map(|e| e.code).as_deref(),
-            Some("invalid_client_id")
-        );
+        let json = r#"{"error":"invalid_client_id","error_description":"client identifier invalid"}"#;
+        assert_eq!(org_error_in_body(json).map(|e| e.code).as_deref(), Some("invalid_client_id"));
         let html = "<html><p>error=redirect_uri_mismatch</p></html>";
-        assert_eq!(
-            org_error_in_body(html).map(|e| e.code).as_deref(),
-            Some("redirect_uri_mismatch")
-        );
+        assert_eq!(org_error_in_body(html).map(|e| e.code).as_deref(), Some("redirect_uri_mismatch"));
         assert!(org_error_in_body("<html>Login</html>").is_none());
     }
 }

@@ -31,22 +31,14 @@ impl CallbackListener {
             .ok_or_else(|| StepError::Redirect("the callback URL has no port".into()))?;
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .map_err(|error| {
-                StepError::Redirect(format!("cannot listen on 127.0.0.1:{port}: {error}"))
-            })?;
+            .map_err(|error| StepError::Redirect(format!("cannot listen on 127.0.0.1:{port}: {error}")))?;
         tracing::debug!(port, "listening for the login redirect");
-        Ok(Self {
-            listener,
-            path: callback.path().to_owned(),
-        })
+        Ok(Self { listener, path: callback.path().to_owned() })
     }
 
     /// The port actually bound.
     pub fn port(&self) -> Option<u16> {
-        self.listener
-            .local_addr()
-            .ok()
-            .map(|address| address.port())
+        self.listener.local_addr().ok().map(|address| address.port())
     }
 
     /// Waits for the one redirect to the callback path and reads it against the pending
@@ -73,27 +65,21 @@ impl CallbackListener {
                 let outcome = pending.read_redirect(&target);
                 let (status, message) = match &outcome {
                     Ok(_) => ("200 OK", "Login received. You can close this tab."),
-                    Err(StepError::StateMismatch) => (
-                        "400 Bad Request",
-                        "The state does not match this login; it was refused.",
-                    ),
-                    Err(_) => (
-                        "200 OK",
-                        "The org refused the login; see the auth-check report.",
-                    ),
+                    Err(StepError::StateMismatch) => {
+                        ("400 Bad Request", "The state does not match this login; it was refused.")
+                    }
+                    Err(_) => ("200 OK", "The org refused the login; see the auth-check report."),
                 };
                 respond(&mut stream, status, message).await;
                 return outcome;
             }
         };
-        tokio::time::timeout(timeout, wait)
-            .await
-            .unwrap_or_else(|_| {
-                Err(StepError::Redirect(format!(
-                    "no redirect reached the callback within {} seconds",
-                    timeout.as_secs()
-                )))
-            })
+        tokio::time::timeout(timeout, wait).await.unwrap_or_else(|_| {
+            Err(StepError::Redirect(format!(
+                "no redirect reached the callback within {} seconds",
+                timeout.as_secs()
+            )))
+        })
     }
 }
 
@@ -150,14 +136,12 @@ mod tests {
             client_secret: SecretString::from("s"),
             redirect_uri: Some("http://127.0.0.1:0/cb".into()),
         };
-        PendingAuthorization::new(&app, &["api".into()], &AuthorizeOptions::default())
-            .expect("builds")
+        PendingAuthorization::new(&app, &["api".into()], &AuthorizeOptions::default()).expect("builds")
     }
 
     async fn listen() -> (CallbackListener, u16) {
-        let listener = CallbackListener::bind(&Url::parse("http://127.0.0.1:0/cb").expect("url"))
-            .await
-            .expect("binds");
+        let listener =
+            CallbackListener::bind(&Url::parse("http://127.0.0.1:0/cb").expect("url")).await.expect("binds");
         let port = listener.port().expect("port");
         (listener, port)
     }
@@ -169,24 +153,16 @@ mod tests {
         let (listener, port) = listen().await;
         let browser = tokio::spawn(async move {
             let http = reqwest::Client::new();
-            let favicon = http
-                .get(format!("http://127.0.0.1:{port}/favicon.ico"))
-                .send()
-                .await
-                .expect("sent");
+            let favicon =
+                http.get(format!("http://127.0.0.1:{port}/favicon.ico")).send().await.expect("sent");
             let redirect = http
-                .get(format!(
-                    "http://127.0.0.1:{port}/cb?code=the-code&state={state}"
-                ))
+                .get(format!("http://127.0.0.1:{port}/cb?code=the-code&state={state}"))
                 .send()
                 .await
                 .expect("sent");
             (favicon.status().as_u16(), redirect.status().as_u16())
         });
-        let code = listener
-            .accept_redirect(&pending, Duration::from_secs(20))
-            .await
-            .expect("code");
+        let code = listener.accept_redirect(&pending, Duration::from_secs(20)).await.expect("code");
         assert_eq!(code.expose_secret(), "the-code");
         assert_eq!(browser.await.expect("joins"), (404, 200));
     }
@@ -202,9 +178,7 @@ mod tests {
                 .status()
                 .as_u16()
         });
-        let outcome = listener
-            .accept_redirect(&pending, Duration::from_secs(20))
-            .await;
+        let outcome = listener.accept_redirect(&pending, Duration::from_secs(20)).await;
         assert!(matches!(outcome, Err(StepError::StateMismatch)));
         assert_eq!(browser.await.expect("joins"), 400);
     }

@@ -6,10 +6,10 @@ use std::fmt;
 
 use oauth2::basic::BasicTokenType;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, IntrospectionUrl, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, RevocationUrl, StandardRevocableToken, StandardTokenIntrospectionResponse,
-    StandardTokenResponse, TokenIntrospectionResponse, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet, ExtraTokenFields,
+    IntrospectionUrl, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl,
+    StandardRevocableToken, StandardTokenIntrospectionResponse, StandardTokenResponse,
+    TokenIntrospectionResponse, TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -68,8 +68,7 @@ impl From<SalesforceErrorResponse> for OrgError {
     }
 }
 
-type Introspection =
-    StandardTokenIntrospectionResponse<oauth2::EmptyExtraTokenFields, BasicTokenType>;
+type Introspection = StandardTokenIntrospectionResponse<oauth2::EmptyExtraTokenFields, BasicTokenType>;
 
 type SalesforceClient = oauth2::Client<
     SalesforceErrorResponse,
@@ -108,13 +107,9 @@ impl Tokens {
                 .refresh_token()
                 .map(|token| SecretString::from(token.secret().to_owned())),
             instance_url: extra.instance_url.clone(),
-            scope: response.scopes().map(|scopes| {
-                scopes
-                    .iter()
-                    .map(|scope| scope.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
+            scope: response
+                .scopes()
+                .map(|scopes| scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ")),
             id: extra.id.clone(),
         }
     }
@@ -178,9 +173,9 @@ impl OAuthApp {
             client = client.set_redirect_uri(RedirectUrl::new(redirect_uri.clone()).map_err(bad)?);
         }
         Ok(match secret {
-            Secret::Send => client.set_client_secret(ClientSecret::new(
-                self.client_secret.expose_secret().to_owned(),
-            )),
+            Secret::Send => {
+                client.set_client_secret(ClientSecret::new(self.client_secret.expose_secret().to_owned()))
+            }
             Secret::Omit => client,
         })
     }
@@ -195,11 +190,9 @@ impl OAuthApp {
     ) -> Result<Tokens, StepError> {
         let client = self.client(secret)?;
         let send = |request| send_oauth(http, request);
-        let mut request =
-            client.exchange_code(AuthorizationCode::new(code.expose_secret().to_owned()));
+        let mut request = client.exchange_code(AuthorizationCode::new(code.expose_secret().to_owned()));
         if let Some(verifier) = verifier {
-            request = request
-                .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose_secret().to_owned()));
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.expose_secret().to_owned()));
         }
         let response = request.request_async(&send).await.map_err(token_error)?;
         Ok(Tokens::from_response(&response))
@@ -215,11 +208,8 @@ impl OAuthApp {
         let client = self.client(secret)?;
         let send = |request| send_oauth(http, request);
         let token = RefreshToken::new(refresh_token.expose_secret().to_owned());
-        let response = client
-            .exchange_refresh_token(&token)
-            .request_async(&send)
-            .await
-            .map_err(token_error)?;
+        let response =
+            client.exchange_refresh_token(&token).request_async(&send).await.map_err(token_error)?;
         Ok(Tokens::from_response(&response))
     }
 
@@ -242,33 +232,45 @@ impl OAuthApp {
             active: response.active(),
             username: response.username().map(str::to_owned),
             exp: response.exp().map(|time| time.timestamp()),
-            scope: response.scopes().map(|scopes| {
-                scopes
-                    .iter()
-                    .map(|scope| scope.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            }),
+            scope: response
+                .scopes()
+                .map(|scopes| scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ")),
         })
     }
 
     /// Revokes a refresh token (and with it the access tokens it issued).
+    ///
+    /// Sent directly rather than through `oauth2`, which insists on https even for the
+    /// loopback emulator; the same https-or-loopback rule applies here.
     pub async fn revoke_refresh_token(
         &self,
         http: &reqwest::Client,
         refresh_token: &SecretString,
     ) -> Result<(), StepError> {
-        let client = self.client(Secret::Send)?;
-        let send = |request| send_oauth(http, request);
-        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(
-            refresh_token.expose_secret().to_owned(),
-        ));
-        client
-            .revoke_token(token)
-            .map_err(|error| StepError::Protocol(error.to_string()))?
-            .request_async(&send)
+        let url = self.endpoint("revoke")?;
+        let form = [
+            ("token", refresh_token.expose_secret()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
+        ];
+        tracing::debug!(endpoint = %url.path(), "OAuth revoke");
+        let response = http
+            .post(url)
+            .form(&form)
+            .send()
             .await
-            .map_err(token_error)
+            .map_err(|error| StepError::Transport(error.without_url()))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.bytes().await.map_err(|error| StepError::Transport(error.without_url()))?;
+        let mut error = serde_json::from_slice::<SalesforceErrorResponse>(&body)
+            .map(OrgError::from)
+            .unwrap_or_else(|_| OrgError::new(format!("HTTP {}", status.as_u16()), None));
+        error.http_status = Some(status.as_u16());
+        Err(StepError::Org(error))
     }
 }
 
@@ -295,10 +297,7 @@ mod tests {
             "id":"https://login.salesforce.com/id/00D/005","token_type":"Bearer","issued_at":"1700000000000"}"#;
         let response: SalesforceTokenResponse = serde_json::from_str(body).expect("parses");
         let tokens = Tokens::from_response(&response);
-        assert_eq!(
-            tokens.instance_url.as_deref(),
-            Some("https://x.my.salesforce.com")
-        );
+        assert_eq!(tokens.instance_url.as_deref(), Some("https://x.my.salesforce.com"));
         assert_eq!(tokens.scope.as_deref(), Some("api refresh_token"));
         assert_eq!(tokens.access_token.expose_secret(), "00Dxx!AQ-very-secret");
         let debug = format!("{tokens:?} {response:?}");
@@ -312,10 +311,7 @@ mod tests {
         let response: SalesforceErrorResponse = serde_json::from_str(body).expect("parses");
         let org: OrgError = response.into();
         assert_eq!(org.code, "invalid_app_access");
-        assert_eq!(
-            org.summary(),
-            "invalid_app_access: user is not admin approved to access this app"
-        );
+        assert_eq!(org.summary(), "invalid_app_access: user is not admin approved to access this app");
     }
 
     #[test]

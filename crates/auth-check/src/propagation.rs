@@ -33,9 +33,7 @@ impl Default for PropagationWait {
 
 /// True when the error is one a fresh deploy produces.
 pub fn is_propagation_error(error: &StepError) -> bool {
-    error
-        .org_error()
-        .is_some_and(|org| PROPAGATION_CODES.contains(&org.code.as_str()))
+    error.org_error().is_some_and(|org| PROPAGATION_CODES.contains(&org.code.as_str()))
 }
 
 /// An error that wraps a step error (so retries can look inside).
@@ -125,13 +123,7 @@ mod tests {
         let (outcome, retries) = retry_while_propagating(&quick(5_000), "test", || {
             calls.set(calls.get() + 1);
             let n = calls.get();
-            async move {
-                if n < 3 {
-                    Err(org("invalid_client_id"))
-                } else {
-                    Ok::<_, StepError>(n)
-                }
-            }
+            async move { if n < 3 { Err(org("invalid_client_id")) } else { Ok::<_, StepError>(n) } }
         })
         .await;
         assert_eq!(outcome.expect("succeeds"), 3);

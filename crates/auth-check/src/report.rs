@@ -70,8 +70,7 @@ impl Check {
             Ok(_) => Self {
                 check: check.into(),
                 expected,
-                observed: "accepted: the app is less protected than the setup guide requires"
-                    .into(),
+                observed: "accepted: the app is less protected than the setup guide requires".into(),
                 passed: false,
                 org_error: None,
                 likely_cause: None,
@@ -131,11 +130,7 @@ impl Report {
     /// A report from its checks.
     pub fn new(mode: Mode, checks: Vec<Check>) -> Self {
         let passed = !checks.is_empty() && checks.iter().all(|check| check.passed);
-        Self {
-            mode,
-            checks,
-            passed,
-        }
+        Self { mode, checks, passed }
     }
 
     /// The check with this name, if it ran.
@@ -153,17 +148,14 @@ mod tests {
         let accepted: Result<(), StepError> = Ok(());
         assert!(!Check::probe("p", &["invalid_client"], &accepted).passed);
 
-        let refused: Result<(), StepError> = Err(StepError::Org(OrgError::new(
-            "invalid_client",
-            Some("invalid client credentials".into()),
-        )));
+        let refused: Result<(), StepError> =
+            Err(StepError::Org(OrgError::new("invalid_client", Some("invalid client credentials".into()))));
         let check = Check::probe("p", &["invalid_client"], &refused);
         assert!(check.passed);
         assert_eq!(check.expected, "refused (invalid_client)");
         assert!(check.likely_cause.is_some());
 
-        let other: Result<(), StepError> =
-            Err(StepError::Org(OrgError::new("invalid_client_id", None)));
+        let other: Result<(), StepError> = Err(StepError::Org(OrgError::new("invalid_client_id", None)));
         let check = Check::probe("p", &["invalid_client"], &other);
         assert!(!check.passed);
         assert!(check.observed.contains("another reason"));
@@ -173,10 +165,7 @@ mod tests {
     fn report_serialises_and_needs_every_check() {
         let report = Report::new(
             Mode::Emulator,
-            vec![
-                Check::passed("a", "ok", "ok"),
-                Check::skipped("b", "ok", "a failed"),
-            ],
+            vec![Check::passed("a", "ok", "ok"), Check::skipped("b", "ok", "a failed")],
         );
         assert!(!report.passed);
         let json = serde_json::to_value(&report).expect("serialises");

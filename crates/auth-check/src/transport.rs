@@ -43,11 +43,7 @@ pub fn is_loopback_host(url: &Url) -> bool {
 
 /// Fails unless `url` may carry credentials (see [`is_secure_url`]).
 pub(crate) fn ensure_secure(url: &Url) -> Result<(), StepError> {
-    if is_secure_url(url) {
-        Ok(())
-    } else {
-        Err(StepError::Insecure(origin_of(url)))
-    }
+    if is_secure_url(url) { Ok(()) } else { Err(StepError::Insecure(origin_of(url))) }
 }
 
 /// Scheme, host and port of a URL: safe to show (no path, query or credentials).
@@ -91,19 +87,14 @@ pub(crate) async fn send_oauth(
         .map_err(reqwest::Error::without_url)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(reqwest::Error::without_url)?;
+    let bytes = response.bytes().await.map_err(reqwest::Error::without_url)?;
     tracing::debug!(status = status.as_u16(), "OAuth response");
 
     let mut builder = oauth2::http::Response::builder().status(status);
     if let Some(response_headers) = builder.headers_mut() {
         *response_headers = headers;
     }
-    builder
-        .body(bytes.to_vec())
-        .map_err(|error| SendError::Rebuild(error.to_string()))
+    builder.body(bytes.to_vec()).map_err(|error| SendError::Rebuild(error.to_string()))
 }
 
 /// Turns a send failure into a step error.
@@ -125,9 +116,7 @@ mod tests {
 
     #[test]
     fn only_https_or_loopback_http_is_secure() {
-        assert!(secure(
-            "https://example.my.salesforce.com/services/oauth2/token"
-        ));
+        assert!(secure("https://example.my.salesforce.com/services/oauth2/token"));
         assert!(secure("http://127.0.0.1:8080/services/oauth2/token"));
         assert!(secure("http://127.1.2.3/x"));
         assert!(secure("http://localhost:1717/callback"));

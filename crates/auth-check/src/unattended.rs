@@ -7,7 +7,9 @@ use secrecy::SecretString;
 
 use crate::error::AuthCheckError;
 use crate::flow::unreachable_to_error_probe;
-use crate::flow::{api_base, names, no_token_check, revoke_checks, unreachable_to_error};
+use crate::flow::{
+    api_base, ensure_secure_login, names, no_token_check, revoke_checks, unreachable_to_error,
+};
 use crate::insights_call::{call_insights, insights_url};
 use crate::oauth::{OAuthApp, Secret};
 use crate::propagation::{PropagationWait, retry_while_propagating};
@@ -40,6 +42,7 @@ pub struct UnattendedConfig {
 
 /// Runs the unattended check.
 pub async fn run_unattended(config: &UnattendedConfig) -> Result<Report, AuthCheckError> {
+    ensure_secure_login(&config.app)?;
     let http = http_client(config.http_timeout)?;
     let app = &config.app;
     let mut checks = Vec::new();
@@ -50,16 +53,9 @@ pub async fn run_unattended(config: &UnattendedConfig) -> Result<Report, AuthChe
     .await;
     match refreshed {
         Ok(tokens) => {
-            let waited = if retries > 0 {
-                format!(" after {retries} propagation retries")
-            } else {
-                String::new()
-            };
-            checks.push(Check::passed(
-                names::REFRESH,
-                "a new access token",
-                format!("issued{waited}"),
-            ));
+            let waited =
+                if retries > 0 { format!(" after {retries} propagation retries") } else { String::new() };
+            checks.push(Check::passed(names::REFRESH, "a new access token", format!("issued{waited}")));
 
             let outcome = match api_base(app, &tokens)
                 .and_then(|base| insights_url(&base, &config.insights_endpoint))
@@ -68,9 +64,7 @@ pub async fn run_unattended(config: &UnattendedConfig) -> Result<Report, AuthChe
                 Err(error) => Err(error),
             };
             checks.push(match outcome {
-                Ok(answer) => {
-                    Check::passed(names::CALL, "HTTP 2xx", format!("HTTP {}", answer.status))
-                }
+                Ok(answer) => Check::passed(names::CALL, "HTTP 2xx", format!("HTTP {}", answer.status)),
                 Err(error) => {
                     unreachable_to_error(&error, names::CALL)?;
                     Check::failed(names::CALL, "HTTP 2xx", &error)
@@ -83,10 +77,7 @@ pub async fn run_unattended(config: &UnattendedConfig) -> Result<Report, AuthChe
                     let user = result.username.as_deref().unwrap_or("unknown user");
                     Check::passed(names::INTROSPECT, expected, format!("active ({user})"))
                 }
-                Ok(_) => Check {
-                    passed: false,
-                    ..Check::passed(names::INTROSPECT, expected, "inactive")
-                },
+                Ok(_) => Check { passed: false, ..Check::passed(names::INTROSPECT, expected, "inactive") },
                 Err(error) => {
                     unreachable_to_error(&error, names::INTROSPECT)?;
                     Check::failed(names::INTROSPECT, expected, &error)
@@ -97,23 +88,13 @@ pub async fn run_unattended(config: &UnattendedConfig) -> Result<Report, AuthChe
             unreachable_to_error(&error, names::REFRESH)?;
             checks.push(Check::failed(names::REFRESH, "a new access token", &error));
             checks.push(Check::skipped(names::CALL, "HTTP 2xx", "no access token"));
-            checks.push(Check::skipped(
-                names::INTROSPECT,
-                "active",
-                "no access token",
-            ));
+            checks.push(Check::skipped(names::INTROSPECT, "active", "no access token"));
         }
     }
 
-    let outcome = app
-        .refresh(&http, &config.refresh_token, Secret::Omit)
-        .await;
+    let outcome = app.refresh(&http, &config.refresh_token, Secret::Omit).await;
     unreachable_to_error_probe(&outcome, names::PROBE_REFRESH_NO_SECRET)?;
-    checks.push(Check::probe(
-        names::PROBE_REFRESH_NO_SECRET,
-        &["invalid_client"],
-        &outcome,
-    ));
+    checks.push(Check::probe(names::PROBE_REFRESH_NO_SECRET, &["invalid_client"], &outcome));
 
     let outcome = match insights_url(&app.login_url, &config.insights_endpoint) {
         Ok(url) => call_insights(&http, &url, None).await,

@@ -44,6 +44,11 @@ enum Command {
     Assign(commands::assign::AssignArgs),
     /// Show the app's consumer key and where its secret is.
     Consumer(commands::consumer::ConsumerArgs),
+    /// Prove the OAuth web server flow with PKCE works end to end, and that the app's policies
+    /// (PKCE, secret, permission set) refuse what they should.
+    AuthCheck(commands::auth_check::AuthCheckArgs),
+    /// Run the embedded Salesforce org emulator (`insights emulator serve`).
+    Emulator(commands::emulator::EmulatorArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +63,8 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(args),
         Command::Assign(args) => commands::assign::run(args),
         Command::Consumer(args) => commands::consumer::run(args),
+        Command::AuthCheck(args) => commands::auth_check::run(args),
+        Command::Emulator(args) => commands::emulator::run(args),
     };
     commands::finish(result)
 }

@@ -1,9 +1,9 @@
 //! Idempotent permission set assignment: look up users and the permission set, skip existing
 //! assignments, create the rest, and count DUPLICATE_VALUE as already assigned.
 
+use crate::OrgError;
 use crate::client::OrgClient;
 use crate::rest::{QueryResult, soql_quote};
-use crate::OrgError;
 
 /// What happened for one user.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -50,11 +50,7 @@ pub async fn assign_permission_set(
         let user_id = user_id(client, username).await?;
         let status = assign_one(client, &permission_set_id, &user_id).await?;
         tracing::info!(username, ?status, permission_set, "permission set assignment");
-        outcomes.push(Assignment {
-            username: username.clone(),
-            user_id,
-            status,
-        });
+        outcomes.push(Assignment { username: username.clone(), user_id, status });
     }
     Ok(outcomes)
 }
@@ -63,13 +59,9 @@ pub async fn assign_permission_set(
 pub async fn permission_set_id(client: &OrgClient, name: &str) -> Result<String, OrgError> {
     let soql = format!("SELECT Id FROM PermissionSet WHERE Name = {}", soql_quote(name));
     let rows: QueryResult<IdRow> = client.query(&soql).await?;
-    rows.records
-        .into_iter()
-        .next()
-        .map(|row| row.id)
-        .ok_or_else(|| OrgError::NotFound {
-            what: format!("permission set {name} (deploy first: `insights deploy`)"),
-        })
+    rows.records.into_iter().next().map(|row| row.id).ok_or_else(|| OrgError::NotFound {
+        what: format!("permission set {name} (deploy first: `insights deploy`)"),
+    })
 }
 
 async fn user_id(client: &OrgClient, username: &str) -> Result<String, OrgError> {
@@ -79,9 +71,7 @@ async fn user_id(client: &OrgClient, username: &str) -> Result<String, OrgError>
         .into_iter()
         .next()
         .map(|row| row.id)
-        .ok_or_else(|| OrgError::NotFound {
-            what: format!("user {username}"),
-        })
+        .ok_or_else(|| OrgError::NotFound { what: format!("user {username}") })
 }
 
 async fn assign_one(

@@ -144,20 +144,14 @@ impl OrgClient {
     async fn check_api_version(&self) -> Result<(), OrgError> {
         let operation = "listing API versions (GET /services/data)";
         let url = self.instance_path("/services/data");
-        let answer = self
-            .send(operation, Resend::Safe, |http| {
-                http.get(&url).bearer_auth(self.token())
-            })
-            .await?;
+        let answer =
+            self.send(operation, Resend::Safe, |http| http.get(&url).bearer_auth(self.token())).await?;
         let versions: Vec<ApiVersionEntry> = rest_json(operation, &answer)?;
         if versions.iter().any(|entry| entry.version == self.api_version) {
             return Ok(());
         }
         let offered: Vec<&str> = versions.iter().map(|entry| entry.version.as_str()).collect();
-        Err(OrgError::ApiVersionUnsupported {
-            wanted: self.api_version.clone(),
-            offered: offered.join(", "),
-        })
+        Err(OrgError::ApiVersionUnsupported { wanted: self.api_version.clone(), offered: offered.join(", ") })
     }
 
     /// Sends a request, retrying transient failures per `resend`, and returns status and body.
@@ -213,9 +207,7 @@ impl OrgClient {
             };
             let transient = status == 429 || (status >= 500 && !is_soap_fault(&body));
             if transient && resend == Resend::Safe && !last_try {
-                let delay = retry_after
-                    .unwrap_or_else(|| policy.delay_after(attempt))
-                    .min(policy.max_delay);
+                let delay = retry_after.unwrap_or_else(|| policy.delay_after(attempt)).min(policy.max_delay);
                 tracing::warn!(operation, attempt, status, ?delay, "transient HTTP status, retrying");
                 tokio::time::sleep(delay).await;
                 continue;
@@ -259,9 +251,7 @@ pub(crate) fn rest_json<T: serde::de::DeserializeOwned>(
 /// Turns a REST error answer into a typed error (401 / INVALID_SESSION_ID: a session error).
 pub(crate) fn rest_error(operation: &str, answer: &HttpAnswer) -> OrgError {
     let errors: Vec<RestError> = serde_json::from_str(&answer.body).unwrap_or_default();
-    let session_error = errors
-        .iter()
-        .find(|error| error.error_code == "INVALID_SESSION_ID");
+    let session_error = errors.iter().find(|error| error.error_code == "INVALID_SESSION_ID");
     if answer.status == 401 || session_error.is_some() {
         let detail = session_error
             .map(|error| format!("INVALID_SESSION_ID: {}", error.message))
@@ -275,9 +265,5 @@ pub(crate) fn rest_error(operation: &str, answer: &HttpAnswer) -> OrgError {
             body: body_excerpt(&answer.body),
         };
     }
-    OrgError::Rest {
-        operation: operation.to_owned(),
-        status: answer.status,
-        errors,
-    }
+    OrgError::Rest { operation: operation.to_owned(), status: answer.status, errors }
 }

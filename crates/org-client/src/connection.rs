@@ -66,11 +66,7 @@ impl Connection {
         source: ConnectionSource,
     ) -> Result<Self, OrgError> {
         let instance_url = checked_instance_url(instance_url)?;
-        Ok(Self {
-            instance_url,
-            access_token,
-            source,
-        })
+        Ok(Self { instance_url, access_token, source })
     }
 }
 
@@ -106,8 +102,7 @@ fn environment_connection() -> Result<Option<Connection>, OrgError> {
     let token = non_empty_env(ENV_ACCESS_TOKEN);
     match (url, token) {
         (Some(url), Some(token)) => {
-            Connection::new(&url, SecretString::from(token), ConnectionSource::Environment)
-                .map(Some)
+            Connection::new(&url, SecretString::from(token), ConnectionSource::Environment).map(Some)
         }
         (None, None) => Ok(None),
         _ => Err(OrgError::IncompleteConnection(format!(
@@ -122,18 +117,14 @@ fn non_empty_env(name: &str) -> Option<String> {
 
 /// Parses an instance URL and refuses plain http except to loopback.
 pub fn checked_instance_url(raw: &str) -> Result<Url, OrgError> {
-    let invalid = |reason: &str| OrgError::InvalidInstanceUrl {
-        url: raw.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let invalid =
+        |reason: &str| OrgError::InvalidInstanceUrl { url: raw.to_owned(), reason: reason.to_owned() };
     let url = Url::parse(raw.trim()).map_err(|error| invalid(&error.to_string()))?;
     let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback_host(host) => Ok(url),
-        "http" => Err(OrgError::InsecureInstanceUrl {
-            url: raw.to_owned(),
-        }),
+        "http" => Err(OrgError::InsecureInstanceUrl { url: raw.to_owned() }),
         _ => Err(invalid("the scheme must be https")),
     }
 }
@@ -155,28 +146,19 @@ fn sf_org_display(alias: &str) -> Result<Connection, OrgError> {
     )
     .map_err(|error| match error.kind() {
         std::io::ErrorKind::NotFound => OrgError::SfCliMissing,
-        _ => OrgError::SfCli {
-            alias: alias.to_owned(),
-            message: error.to_string(),
-        },
+        _ => OrgError::SfCli { alias: alias.to_owned(), message: error.to_string() },
     })?;
     parse_sf_org_display(alias, &output)
 }
 
 /// Reads `result.instanceUrl` and `result.accessToken` from `sf org display --json` output.
 pub fn parse_sf_org_display(alias: &str, json: &str) -> Result<Connection, OrgError> {
-    let failure = |message: String| OrgError::SfCli {
-        alias: alias.to_owned(),
-        message,
-    };
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|error| failure(format!("its output is not JSON ({error})")))?;
+    let failure = |message: String| OrgError::SfCli { alias: alias.to_owned(), message };
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|error| failure(format!("its output is not JSON ({error})")))?;
     let status = value.get("status").and_then(serde_json::Value::as_i64);
     if status.is_some_and(|status| status != 0) {
-        let message = value
-            .get("message")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("no message");
+        let message = value.get("message").and_then(serde_json::Value::as_str).unwrap_or("no message");
         return Err(failure(message.to_owned()));
     }
     let field = |name: &str| {
@@ -188,22 +170,12 @@ pub fn parse_sf_org_display(alias: &str, json: &str) -> Result<Connection, OrgEr
     };
     let instance_url = field("instanceUrl")?;
     let access_token = SecretString::from(field("accessToken")?.to_owned());
-    Connection::new(
-        instance_url,
-        access_token,
-        ConnectionSource::SalesforceCli {
-            alias: alias.to_owned(),
-        },
-    )
+    Connection::new(instance_url, access_token, ConnectionSource::SalesforceCli { alias: alias.to_owned() })
 }
 
 /// Runs a command, returning its stdout, and kills it when it takes longer than `timeout`.
 fn run_with_timeout(command: &mut Command, timeout: Duration) -> std::io::Result<String> {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
     let mut stdout = child.stdout.take().ok_or_else(|| std::io::Error::other("no stdout"))?;
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
@@ -224,9 +196,7 @@ fn run_with_timeout(command: &mut Command, timeout: Duration) -> std::io::Result
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    reader
-        .join()
-        .map_err(|_| std::io::Error::other("reading its output failed"))?
+    reader.join().map_err(|_| std::io::Error::other("reading its output failed"))?
 }
 
 /// Exposes the token only to build a header or a SOAP session header.
@@ -255,10 +225,7 @@ mod tests {
                 "{refused}"
             );
         }
-        assert!(matches!(
-            checked_instance_url("ftp://127.0.0.1"),
-            Err(OrgError::InvalidInstanceUrl { .. })
-        ));
+        assert!(matches!(checked_instance_url("ftp://127.0.0.1"), Err(OrgError::InvalidInstanceUrl { .. })));
     }
 
     #[test]
@@ -274,7 +241,8 @@ mod tests {
 
     #[test]
     fn reports_sf_errors_with_their_message() {
-        let json = r#"{"status":1,"name":"NoOrgFound","message":"No authorization information found for nope."}"#;
+        let json =
+            r#"{"status":1,"name":"NoOrgFound","message":"No authorization information found for nope."}"#;
         let error = parse_sf_org_display("nope", json).unwrap_err().to_string();
         assert!(error.contains("No authorization information found"), "{error}");
         let error = parse_sf_org_display("x", r#"{"status":0,"result":{}}"#).unwrap_err();

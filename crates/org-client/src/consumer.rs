@@ -3,10 +3,10 @@
 
 use secrecy::SecretString;
 
+use crate::OrgError;
 use crate::client::OrgClient;
 use crate::metadata_api::read::CONNECTED_APP;
 use crate::secret_store::SecretStore;
-use crate::OrgError;
 
 /// The environment variable that may hold the consumer secret.
 pub const ENV_CLIENT_SECRET: &str = "INSIGHTS_CLIENT_SECRET";
@@ -36,17 +36,23 @@ pub struct ConsumerCredentials {
     pub secret_source: Option<SecretSource>,
 }
 
-/// Reads the consumer key from the org and finds the secret.
+/// Reads the consumer key from the org and finds the secret (store from the environment).
 pub async fn consumer_credentials(
     client: &OrgClient,
     app_api_name: &str,
 ) -> Result<ConsumerCredentials, OrgError> {
-    let record = client
-        .read_one(CONNECTED_APP, app_api_name)
-        .await?
-        .ok_or_else(|| OrgError::NotFound {
-            what: format!("Connected App {app_api_name} (deploy first: `insights deploy`)"),
-        })?;
+    consumer_credentials_with(client, app_api_name, &SecretStore::from_env()?).await
+}
+
+/// As [`consumer_credentials`], with the secret store given.
+pub async fn consumer_credentials_with(
+    client: &OrgClient,
+    app_api_name: &str,
+    store: &SecretStore,
+) -> Result<ConsumerCredentials, OrgError> {
+    let record = client.read_one(CONNECTED_APP, app_api_name).await?.ok_or_else(|| OrgError::NotFound {
+        what: format!("Connected App {app_api_name} (deploy first: `insights deploy`)"),
+    })?;
     let consumer_key = record
         .element
         .path("oauthConfig/consumerKey")
@@ -56,24 +62,20 @@ pub async fn consumer_credentials(
             what: format!("a consumer key on Connected App {app_api_name}"),
         })?;
     let org_id = client.org_id().await?;
-    let (consumer_secret, secret_source) = match find_secret(client, &org_id, app_api_name).await? {
+    let (consumer_secret, secret_source) = match find_secret(client, store, &org_id, app_api_name).await? {
         Some((secret, source)) => (Some(secret), Some(source)),
         None => (None, None),
     };
-    Ok(ConsumerCredentials {
-        org_id,
-        consumer_key,
-        consumer_secret,
-        secret_source,
-    })
+    Ok(ConsumerCredentials { org_id, consumer_key, consumer_secret, secret_source })
 }
 
 async fn find_secret(
     client: &OrgClient,
+    store: &SecretStore,
     org_id: &str,
     app_api_name: &str,
 ) -> Result<Option<(SecretString, SecretSource)>, OrgError> {
-    if let Some(secret) = SecretStore::from_env()?.load(org_id, app_api_name)? {
+    if let Some(secret) = store.load(org_id, app_api_name)? {
         return Ok(Some((secret, SecretSource::SecretStore)));
     }
     if let Some(secret) = std::env::var(ENV_CLIENT_SECRET).ok().filter(|s| !s.is_empty()) {
@@ -122,30 +124,18 @@ struct ConsumerDetails {
 }
 
 /// Connect REST (facts §3.9): usage → app id → consumer id → `?part=secret`.
-async fn secret_from_org(
-    client: &OrgClient,
-    app_api_name: &str,
-) -> Result<Option<SecretString>, OrgError> {
-    let usage: AppUsage = client
-        .get_json("listing OAuth app usage", &client.data_url("apps/oauth/usage"))
-        .await?;
-    let Some(app) = usage
-        .apps
-        .into_iter()
-        .find(|app| app.developer_name == app_api_name)
-    else {
+async fn secret_from_org(client: &OrgClient, app_api_name: &str) -> Result<Option<SecretString>, OrgError> {
+    let usage: AppUsage =
+        client.get_json("listing OAuth app usage", &client.data_url("apps/oauth/usage")).await?;
+    let Some(app) = usage.apps.into_iter().find(|app| app.developer_name == app_api_name) else {
         return Ok(None);
     };
     let credentials_url = client.data_url(&format!("apps/oauth/credentials/{}", app.identifier));
-    let consumers: Consumers = client
-        .get_json("listing OAuth consumers", &credentials_url)
-        .await?;
+    let consumers: Consumers = client.get_json("listing OAuth consumers", &credentials_url).await?;
     let Some(consumer) = consumers.consumers.into_iter().next() else {
         return Ok(None);
     };
     let details_url = format!("{credentials_url}/{}?part=secret", consumer.id);
-    let details: ConsumerDetails = client
-        .get_json("reading the consumer secret", &details_url)
-        .await?;
+    let details: ConsumerDetails = client.get_json("reading the consumer secret", &details_url).await?;
     Ok(details.secret.filter(|s| !s.is_empty()).map(SecretString::from))
 }

@@ -1,9 +1,9 @@
 //! Desired (generated) against deployed (read from the org), one row per setting of the setup
 //! guide. Org-managed fields (consumerKey and the like) are not compared.
 
+use crate::OrgError;
 use crate::metadata_api::retrieve::zip_entries;
 use crate::xml_tree::{self, Element};
-use crate::OrgError;
 
 /// Shown when the org has no such component.
 const NOT_IN_ORG: &str = "(not in org)";
@@ -53,9 +53,8 @@ impl DesiredState {
             Ok(Some(element))
         };
         let app_path = format!("connectedApps/{app_api_name}.connectedApp");
-        let connected_app = find(app_path.clone())?.ok_or_else(|| OrgError::NotFound {
-            what: format!("{app_path} in the generated package"),
-        })?;
+        let connected_app = find(app_path.clone())?
+            .ok_or_else(|| OrgError::NotFound { what: format!("{app_path} in the generated package") })?;
         Ok(Self {
             connected_app,
             permission_set: find(format!("permissionsets/{permission_set}.permissionset"))?,
@@ -122,9 +121,7 @@ const APP_SETTINGS: &[(&str, Extract)] = &[
     ("Require secret for refresh token flow", |app| {
         boolean(app, "oauthConfig/isSecretRequiredForRefreshToken", true)
     }),
-    ("Admin approved users are pre-authorized", |app| {
-        boolean(app, "oauthConfig/isAdminApproved", false)
-    }),
+    ("Admin approved users are pre-authorized", |app| boolean(app, "oauthConfig/isAdminApproved", false)),
     ("IP relaxation", |app| leaf(app, "oauthPolicy/ipRelaxation")),
     ("Refresh token policy", |app| leaf(app, "oauthPolicy/refreshTokenPolicy")),
     ("Session timeout (minutes)", |app| leaf(app, "sessionPolicy/sessionTimeout")),
@@ -139,17 +136,12 @@ pub const APEX_CLASS_ACCESS: &str = "Apex class access";
 pub fn compare(desired: &DesiredState, deployed: &DeployedState) -> Comparison {
     let mut rows = Vec::new();
     for (setting, extract) in APP_SETTINGS {
-        let deployed_value = deployed
-            .connected_app
-            .as_ref()
-            .map_or_else(|| NOT_IN_ORG.to_owned(), extract);
+        let deployed_value = deployed.connected_app.as_ref().map_or_else(|| NOT_IN_ORG.to_owned(), extract);
         rows.push(row(setting, extract(&desired.connected_app), deployed_value));
     }
     rows.push(permission_set_link_row(desired, deployed));
-    let deployed_classes = deployed
-        .permission_set
-        .as_ref()
-        .map_or_else(|| NOT_IN_ORG.to_owned(), apex_classes);
+    let deployed_classes =
+        deployed.permission_set.as_ref().map_or_else(|| NOT_IN_ORG.to_owned(), apex_classes);
     match &desired.permission_set {
         Some(permission_set) => {
             rows.push(row(APEX_CLASS_ACCESS, apex_classes(permission_set), deployed_classes));
@@ -166,12 +158,7 @@ pub fn compare(desired: &DesiredState, deployed: &DeployedState) -> Comparison {
 }
 
 fn row(setting: &str, desired: String, deployed: String) -> SettingRow {
-    SettingRow {
-        setting: setting.to_owned(),
-        matches: desired == deployed,
-        desired,
-        deployed,
-    }
+    SettingRow { setting: setting.to_owned(), matches: desired == deployed, desired, deployed }
 }
 
 fn permission_set_link_row(desired: &DesiredState, deployed: &DeployedState) -> SettingRow {
@@ -182,10 +169,7 @@ fn permission_set_link_row(desired: &DesiredState, deployed: &DeployedState) -> 
     let listed = sorted(permission_set_names(app));
     // A name in the metadata without a SetupEntityAccess row is a dropped pre-authorization.
     let (linked, unlinked): (Vec<String>, Vec<String>) = listed.into_iter().partition(|name| {
-        deployed
-            .linked_permission_sets
-            .as_ref()
-            .is_none_or(|linked| linked.contains(name))
+        deployed.linked_permission_sets.as_ref().is_none_or(|linked| linked.contains(name))
     });
     let mut shown = if linked.is_empty() { "(none)".to_owned() } else { linked.join(", ") };
     if !unlinked.is_empty() {
@@ -195,10 +179,7 @@ fn permission_set_link_row(desired: &DesiredState, deployed: &DeployedState) -> 
 }
 
 fn leaf(element: &Element, path: &str) -> String {
-    element
-        .path(path)
-        .map(|found| found.text.trim().to_owned())
-        .unwrap_or_else(|| "(unset)".into())
+    element.path(path).map(|found| found.text.trim().to_owned()).unwrap_or_else(|| "(unset)".into())
 }
 
 fn boolean(element: &Element, path: &str, default: bool) -> String {
@@ -214,13 +195,7 @@ fn callback_urls(app: &Element) -> String {
     let urls = app
         .path("oauthConfig/callbackUrl")
         .map(|found| {
-            found
-                .text
-                .lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty())
-                .map(str::to_owned)
-                .collect()
+            found.text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
         })
         .unwrap_or_default();
     sorted(urls).join(", ")
@@ -302,7 +277,10 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
     #[test]
     fn identical_apart_from_org_managed_fields() {
         let org_app = APP
-            .replace("<scopes>Api</scopes><scopes>RefreshToken</scopes>", "<scopes>RefreshToken</scopes><scopes>Api</scopes>")
+            .replace(
+                "<scopes>Api</scopes><scopes>RefreshToken</scopes>",
+                "<scopes>RefreshToken</scopes><scopes>Api</scopes>",
+            )
             .replace("<callbackUrl>", "<consumerKey>3MVG9abc</consumerKey><callbackUrl>");
         let comparison = compare(&desired(), &deployed_from(&org_app));
         assert!(comparison.is_identical(), "{comparison:#?}");
@@ -317,8 +295,16 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
             ("https://a.example/cb", "https://c.example/cb", "Callback URL"),
             ("<scopes>RefreshToken</scopes>", "", "OAuth scopes"),
             ("<isPkceRequired>true", "<isPkceRequired>false", "Require PKCE"),
-            ("<isConsumerSecretOptional>false", "<isConsumerSecretOptional>true", "Require secret for web server flow"),
-            ("<isSecretRequiredForRefreshToken>true", "<isSecretRequiredForRefreshToken>false", "Require secret for refresh token flow"),
+            (
+                "<isConsumerSecretOptional>false",
+                "<isConsumerSecretOptional>true",
+                "Require secret for web server flow",
+            ),
+            (
+                "<isSecretRequiredForRefreshToken>true",
+                "<isSecretRequiredForRefreshToken>false",
+                "Require secret for refresh token flow",
+            ),
             ("<isAdminApproved>true", "<isAdminApproved>false", "Admin approved users are pre-authorized"),
             ("BYPASS", "ENFORCE", "IP relaxation"),
             ("infinite", "zero", "Refresh token policy"),
@@ -346,7 +332,8 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
     #[test]
     fn apex_class_access_and_absent_components() {
         let mut deployed = deployed_from(APP);
-        deployed.permission_set = Some(xml_tree::parse("<PermissionSet><label>Insights_PS</label></PermissionSet>").unwrap());
+        deployed.permission_set =
+            Some(xml_tree::parse("<PermissionSet><label>Insights_PS</label></PermissionSet>").unwrap());
         let comparison = compare(&desired(), &deployed);
         let differing: Vec<&str> = comparison.differences().map(|row| row.setting.as_str()).collect();
         assert_eq!(differing, vec![APEX_CLASS_ACCESS]);

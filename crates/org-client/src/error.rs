@@ -185,10 +185,8 @@ pub struct RestError {
 }
 
 fn format_rest_errors(errors: &[RestError]) -> String {
-    let parts: Vec<String> = errors
-        .iter()
-        .map(|error| format!("{}: {}", error.error_code, error.message))
-        .collect();
+    let parts: Vec<String> =
+        errors.iter().map(|error| format!("{}: {}", error.error_code, error.message)).collect();
     parts.join("; ")
 }
 
@@ -210,9 +208,7 @@ impl OrgError {
     /// The SOAP fault code without its `sf:` prefix, when this is a SOAP fault.
     pub fn soap_fault_code(&self) -> Option<&str> {
         match self {
-            Self::SoapFault { fault_code, .. } => {
-                Some(fault_code.rsplit(':').next().unwrap_or(fault_code))
-            }
+            Self::SoapFault { fault_code, .. } => Some(fault_code.rsplit(':').next().unwrap_or(fault_code)),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::OrgError;
 use crate::client::OrgClient;
 use crate::diff::DeployedState;
 use crate::metadata_api::deploy::DeployResult;
@@ -15,7 +16,6 @@ use crate::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
 use crate::rest::{QueryResult, soql_quote};
 use crate::secret_store::{SecretStore, generate_consumer_secret};
 use crate::soap::requests::DeployOptions;
-use crate::OrgError;
 
 /// Builds the deploy zip; `Some(secret)` for the create deploy (adds `<consumerSecret>`).
 pub trait DeployPackage {
@@ -44,6 +44,8 @@ pub struct DeployPlan {
     pub wait: Duration,
     /// Whether the app exists, when already known (saves a readMetadata call).
     pub app_exists: Option<bool>,
+    /// Where a new app's consumer secret is kept.
+    pub secret_store: SecretStore,
 }
 
 /// What a deploy did.
@@ -76,8 +78,7 @@ impl DeployReport {
 
     /// True when the deploy finished successfully and the read-back found no problem.
     pub fn succeeded(&self) -> bool {
-        self.result().is_some_and(|result| result.success)
-            && self.verification_problems.is_empty()
+        self.result().is_some_and(|result| result.success) && self.verification_problems.is_empty()
     }
 }
 
@@ -124,7 +125,7 @@ pub async fn deploy_app(
     // Keep the secret before the org can save the app, so it is never lost.
     if let Some(secret) = &secret {
         let org_id = client.org_id().await?;
-        report.secret_stored_at = Some(SecretStore::from_env()?.save(&org_id, &plan.app_api_name, secret)?);
+        report.secret_stored_at = Some(plan.secret_store.save(&org_id, &plan.app_api_name, secret)?);
     }
     let deploy_id = match client.deploy_recent_validation(&validation_id).await {
         Ok(id) => {
@@ -141,7 +142,8 @@ pub async fn deploy_app(
     report.outcome = client.wait_for_deploy(&deploy_id, plan.wait, observer).await?;
     report.explanation = explain_failure(&report.outcome, creates_app);
     if finished_ok(&report.outcome) {
-        report.verification_problems = verify_deployed(client, &plan.app_api_name, &plan.permission_set).await?;
+        report.verification_problems =
+            verify_deployed(client, &plan.app_api_name, &plan.permission_set).await?;
     }
     Ok(report)
 }

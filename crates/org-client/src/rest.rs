@@ -2,8 +2,8 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::client::{OrgClient, Resend, rest_error, rest_json};
 use crate::OrgError;
+use crate::client::{OrgClient, Resend, rest_error, rest_json};
 
 /// A `query` answer.
 #[derive(Debug, Clone, serde::Deserialize)]
@@ -80,9 +80,7 @@ impl OrgClient {
         // A repeated create answers DUPLICATE_VALUE for the records we create, which callers
         // treat as done, so resending after a 5xx is safe.
         let answer = self
-            .send(&operation, Resend::Safe, |http| {
-                http.post(&url).json(fields).bearer_auth(self.token())
-            })
+            .send(&operation, Resend::Safe, |http| http.post(&url).json(fields).bearer_auth(self.token()))
             .await?;
         rest_json(&operation, &answer)
     }
@@ -91,11 +89,8 @@ impl OrgClient {
     pub async fn delete_sobject(&self, sobject: &str, id: &str) -> Result<(), OrgError> {
         let url = self.data_url(&format!("sobjects/{sobject}/{id}"));
         let operation = format!("deleting {sobject} {id}");
-        let answer = self
-            .send(&operation, Resend::Safe, |http| {
-                http.delete(&url).bearer_auth(self.token())
-            })
-            .await?;
+        let answer =
+            self.send(&operation, Resend::Safe, |http| http.delete(&url).bearer_auth(self.token())).await?;
         if (200..300).contains(&answer.status) {
             return Ok(());
         }
@@ -108,9 +103,8 @@ impl OrgClient {
         operation: &str,
         url: &str,
     ) -> Result<T, OrgError> {
-        let answer = self
-            .send(operation, Resend::Safe, |http| http.get(url).bearer_auth(self.token()))
-            .await?;
+        let answer =
+            self.send(operation, Resend::Safe, |http| http.get(url).bearer_auth(self.token())).await?;
         rest_json(operation, &answer)
     }
 
@@ -118,9 +112,7 @@ impl OrgClient {
     pub async fn org_id(&self) -> Result<String, OrgError> {
         let url = self.instance_path("/services/oauth2/userinfo");
         match self.get_json::<UserInfo>("reading userinfo", &url).await {
-            Ok(UserInfo {
-                organization_id: Some(id),
-            }) if !id.is_empty() => return Ok(id),
+            Ok(UserInfo { organization_id: Some(id) }) if !id.is_empty() => return Ok(id),
             Ok(_) => tracing::debug!("userinfo has no organization_id"),
             Err(error @ OrgError::SessionInvalid { .. }) => return Err(error),
             Err(error) => tracing::debug!("userinfo failed, querying Organization: {error}"),
@@ -130,9 +122,7 @@ impl OrgClient {
             .into_iter()
             .next()
             .map(|row| row.id)
-            .ok_or_else(|| OrgError::NotFound {
-                what: "the Organization record".into(),
-            })
+            .ok_or_else(|| OrgError::NotFound { what: "the Organization record".into() })
     }
 }
 

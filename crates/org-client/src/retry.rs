@@ -17,11 +17,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(8),
-        }
+        Self { max_attempts: 5, base_delay: Duration::from_millis(500), max_delay: Duration::from_secs(8) }
     }
 }
 
@@ -30,10 +26,7 @@ impl RetryPolicy {
     /// in the upper half so that many clients do not retry in step.
     pub fn delay_after(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(16);
-        let full = self
-            .base_delay
-            .saturating_mul(1u32 << exponent)
-            .min(self.max_delay);
+        let full = self.base_delay.saturating_mul(1u32 << exponent).min(self.max_delay);
         let half = full / 2;
         let jitter_nanos = rand::thread_rng().gen_range(0..=half.as_nanos().min(u64::MAX as u128) as u64);
         half + Duration::from_nanos(jitter_nanos)
@@ -53,11 +46,7 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self {
-            first_delay: Duration::from_millis(750),
-            factor: 1.5,
-            max_delay: Duration::from_secs(10),
-        }
+        Self { first_delay: Duration::from_millis(750), factor: 1.5, max_delay: Duration::from_secs(10) }
     }
 }
 

@@ -18,11 +18,8 @@ pub const CONSUMER_SECRET_LEN: usize = 48;
 
 /// A new consumer secret: base62 characters from the operating system's CSPRNG.
 pub fn generate_consumer_secret() -> SecretString {
-    let secret: String = rand::rngs::OsRng
-        .sample_iter(&Alphanumeric)
-        .take(CONSUMER_SECRET_LEN)
-        .map(char::from)
-        .collect();
+    let secret: String =
+        rand::rngs::OsRng.sample_iter(&Alphanumeric).take(CONSUMER_SECRET_LEN).map(char::from).collect();
     SecretString::from(secret)
 }
 
@@ -78,11 +75,7 @@ impl SecretStore {
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(Some(SecretString::from(text.trim().to_owned()))),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(OrgError::Io {
-                action: "reading",
-                path,
-                source,
-            }),
+            Err(source) => Err(OrgError::Io { action: "reading", path, source }),
         }
     }
 }
@@ -95,11 +88,7 @@ fn safe_part(part: &str) -> Result<&str, OrgError> {
 }
 
 fn create_private_dir(folder: &Path) -> Result<(), OrgError> {
-    let io_error = |source| OrgError::Io {
-        action: "creating",
-        path: folder.to_owned(),
-        source,
-    };
+    let io_error = |source| OrgError::Io { action: "creating", path: folder.to_owned(), source };
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -115,11 +104,7 @@ fn create_private_dir(folder: &Path) -> Result<(), OrgError> {
 }
 
 fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), OrgError> {
-    let io_error = |source| OrgError::Io {
-        action: "writing",
-        path: path.to_owned(),
-        source,
-    };
+    let io_error = |source| OrgError::Io { action: "writing", path: path.to_owned(), source };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

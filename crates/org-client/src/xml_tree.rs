@@ -53,10 +53,7 @@ impl Element {
 
     /// An attribute value by local name.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
+        self.attributes.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
     }
 }
 
@@ -135,11 +132,7 @@ fn element_from_start(start: &BytesStart<'_>) -> Result<Element, String> {
             .into_owned();
         attributes.push((key, value));
     }
-    Ok(Element {
-        name,
-        attributes,
-        ..Element::default()
-    })
+    Ok(Element { name, attributes, ..Element::default() })
 }
 
 /// Renders a record (e.g. a `readMetadata` `<records>`) as a metadata file with `root_name`,
@@ -191,8 +184,10 @@ mod tests {
 
     #[test]
     fn renders_a_record_as_a_metadata_file() {
-        let record = parse("<records><fullName>X</fullName><label>A &amp; B</label>\
-            <oauthConfig><scopes>Api</scopes></oauthConfig></records>")
+        let record = parse(
+            "<records><fullName>X</fullName><label>A &amp; B</label>\
+            <oauthConfig><scopes>Api</scopes></oauthConfig></records>",
+        )
         .unwrap();
         let rendered = render_metadata_document(&record, "ConnectedApp", &["fullName"]);
         assert_eq!(

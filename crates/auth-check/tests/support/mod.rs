@@ -30,8 +30,13 @@ pub struct TestOrg {
 impl TestOrg {
     /// Starts an emulator with the app deployed and the API user assigned.
     pub async fn with_app() -> Self {
+        Self::with_app_and_callback(CALLBACK).await
+    }
+
+    /// Starts an emulator with an app of this callback URL, the API user assigned.
+    pub async fn with_app_and_callback(callback: &str) -> Self {
         let org = Self::start().await;
-        org.deploy(&app_zip()).await;
+        org.deploy(&app_zip_with_callback(callback)).await;
         org.assign(API_USER.0, PERMISSION_SET).await;
         org
     }
@@ -55,7 +60,7 @@ impl TestOrg {
     }
 
     pub fn url(&self) -> Url {
-        Url::parse(&self.emulator.instance_url()).expect("instance URL")
+        Url::parse(self.emulator.instance_url()).expect("instance URL")
     }
 
     pub fn app(&self) -> OAuthApp {
@@ -131,7 +136,8 @@ impl TestOrg {
     /// Assigns a permission set through REST (`sobjects/PermissionSetAssignment`).
     pub async fn assign(&self, username: &str, permission_set: &str) {
         let user = self.query_id(&format!("SELECT Id FROM User WHERE Username = '{username}'")).await;
-        let set = self.query_id(&format!("SELECT Id FROM PermissionSet WHERE Name = '{permission_set}'")).await;
+        let set =
+            self.query_id(&format!("SELECT Id FROM PermissionSet WHERE Name = '{permission_set}'")).await;
         let response = self
             .http
             .post(format!(
@@ -190,6 +196,11 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 /// The deploy zip: package.xml, the ConnectedApp (with key and secret, as on create), and the
 /// permission set linked to it.
 pub fn app_zip() -> Vec<u8> {
+    app_zip_with_callback(CALLBACK)
+}
+
+/// The deploy zip with another callback URL.
+pub fn app_zip_with_callback(callback: &str) -> Vec<u8> {
     let package = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <Package xmlns="http://soap.sforce.com/2006/04/metadata">
@@ -211,7 +222,7 @@ pub fn app_zip() -> Vec<u8> {
     <contactEmail>owner@example.com</contactEmail>
     <label>Insights Test App</label>
     <oauthConfig>
-        <callbackUrl>{CALLBACK}</callbackUrl>
+        <callbackUrl>{callback}</callbackUrl>
         <consumerKey>{CONSUMER_KEY}</consumerKey>
         <consumerSecret>{CONSUMER_SECRET}</consumerSecret>
         <isAdminApproved>true</isAdminApproved>

@@ -2,6 +2,7 @@
 
 use clap::Args;
 use insights_org_client::assign::{AssignmentStatus, assign_permission_set};
+use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
@@ -39,7 +40,10 @@ pub fn run(args: AssignArgs) -> Outcome {
     let settings = args.settings.load()?;
     let users = if args.users.is_empty() { settings.assign_to.clone() } else { args.users.clone() };
     if users.is_empty() {
-        return Err(UsageError("no user to assign: pass --user USERNAME or set assign_to in the config".into()).into());
+        return Err(UsageError(
+            "no user to assign: pass --user USERNAME or set assign_to in the config".into(),
+        )
+        .into());
     }
     let permission_set = settings.permission_set.api_name.clone();
     block_on(async move {
@@ -59,7 +63,7 @@ pub fn run(args: AssignArgs) -> Outcome {
                 AssignmentStatus::AlreadyAssigned => "already assigned",
             },
         });
-        println!("{}", Table::new(rows));
+        println!("{}", Table::new(rows).with(Style::markdown()));
         Ok(exit::OK)
     })?
 }

@@ -14,13 +14,17 @@ use clap::Args;
 use insights_auth_check::login::BoxFuture;
 use insights_auth_check::unattended::{ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REFRESH_TOKEN};
 use insights_auth_check::{
-    AuthCheckError, FlowConfig, Login, LoginPrompt, LoginUi, LoginUser, OAuthApp,
-    PropagationWait, Report, UnattendedConfig, Url, default_scopes,
+    AuthCheckError, FlowConfig, Login, LoginPrompt, LoginUi, LoginUser, OAuthApp, PropagationWait, Report,
+    UnattendedConfig, Url, default_scopes,
 };
 use insights_metadata::config::Settings;
 use secrecy::SecretString;
 use tabled::{Table, Tabled, settings::Style};
 
+use insights_org_client::connection::ENV_INSTANCE_URL;
+use insights_org_client::{ConnectionSource, OrgError};
+
+use super::connect::{ConnectionArgs, OrgSession, block_on, connect};
 use super::{Outcome, UsageError, exit};
 
 /// Seeded emulator users (ARCHITECTURE.md): the API user logs in, the admin has no permission
@@ -80,33 +84,43 @@ pub struct AuthCheckArgs {
     login_timeout: u64,
 
     #[command(flatten)]
-    connection: super::connect::ConnectionArgs,
+    connection: ConnectionArgs,
 }
 
 /// Runs the check and prints the report.
 pub fn run(args: AuthCheckArgs) -> Outcome {
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(run_async(args))
+    block_on(run_async(args))?
 }
 
 async fn run_async(args: AuthCheckArgs) -> Outcome {
     // The login uses the first callback URL; `--callback-url` replaces the configured ones.
     let settings = args.settings.load()?;
-    let propagation = PropagationWait {
-        window: Duration::from_secs(args.propagation_wait),
-        ..PropagationWait::default()
-    };
+    let propagation =
+        PropagationWait { window: Duration::from_secs(args.propagation_wait), ..PropagationWait::default() };
     let http_timeout = Duration::from_secs(60);
 
     let outcome = if args.unattended {
         let config = unattended_config(&args, &settings, propagation, http_timeout)?;
         insights_auth_check::run_unattended(&config).await
     } else {
-        let org = super::connect::connect(&args.connection, &settings).await?;
-        let config = flow_config(&args, &settings, &org, propagation, http_timeout).await?;
-        let outcome = insights_auth_check::run_flow(&config).await;
-        org.shutdown().await;
-        outcome
+        let org = match connect(&args.connection, &settings.api_version).await {
+            Ok(org) => org,
+            Err(error) if is_unreachable(&error) => {
+                eprintln!("error: the org cannot be reached: {error:#}");
+                return Ok(exit::ORG_UNREACHABLE);
+            }
+            Err(error) => return Err(error),
+        };
+        let config = flow_config(&args, &settings, &org).await;
+        let outcome = match config {
+            Ok(config) => {
+                let config = FlowConfig { propagation, http_timeout, ..config };
+                Ok(insights_auth_check::run_flow(&config).await)
+            }
+            Err(error) => Err(error),
+        };
+        org.close("auth-check").await;
+        outcome?
     };
     match outcome {
         Ok(report) => {
@@ -133,24 +147,12 @@ fn unattended_config(
     };
     let client_secret = SecretString::from(required_env(&args.client_secret_env)?);
     let refresh_token = SecretString::from(required_env(ENV_REFRESH_TOKEN)?);
-    let instance = args
-        .connection
-        .instance_url
-        .clone()
-        .or_else(|| non_empty_env(super::connect::ENV_INSTANCE_URL))
-        .ok_or_else(|| {
-            UsageError(format!(
-                "--unattended needs the org's URL: --instance-url or {}",
-                super::connect::ENV_INSTANCE_URL
-            ))
-        })?;
+    let instance =
+        args.connection.instance_url.clone().or_else(|| non_empty_env(ENV_INSTANCE_URL)).ok_or_else(
+            || UsageError(format!("--unattended needs the org's URL: --instance-url or {ENV_INSTANCE_URL}")),
+        )?;
     Ok(UnattendedConfig {
-        app: OAuthApp {
-            login_url: parse_url(&instance)?,
-            client_id,
-            client_secret,
-            redirect_uri: None,
-        },
+        app: OAuthApp { login_url: parse_url(&instance)?, client_id, client_secret, redirect_uri: None },
         refresh_token,
         insights_endpoint: settings.insights_endpoint.clone(),
         revoke: args.revoke,
@@ -162,20 +164,17 @@ fn unattended_config(
 async fn flow_config(
     args: &AuthCheckArgs,
     settings: &Settings,
-    org: &super::connect::ConnectedOrg,
-    propagation: PropagationWait,
-    http_timeout: Duration,
+    org: &OrgSession,
 ) -> anyhow::Result<FlowConfig> {
+    let embedded = is_embedded_emulator(org);
     let from_env = non_empty_env(&args.client_secret_env).map(SecretString::from);
     let (client_id, client_secret) = match (&args.client_id, from_env) {
         (Some(id), Some(secret)) => (id.clone(), secret),
         (client_id, from_env) => {
-            let credentials = insights_org_client::consumer::consumer_credentials(
-                &org.client,
-                &settings.app.api_name,
-            )
-            .await
-            .context("reading the app's consumer key from the org")?;
+            let credentials =
+                insights_org_client::consumer::consumer_credentials(&org.client, &settings.app.api_name)
+                    .await
+                    .context("reading the app's consumer key from the org")?;
             let secret = from_env.or(credentials.consumer_secret).ok_or_else(|| {
                 UsageError(format!(
                     "no consumer secret: set {} or deploy the app with this tool (secret store)",
@@ -185,9 +184,12 @@ async fn flow_config(
             (client_id.clone().unwrap_or(credentials.consumer_key), secret)
         }
     };
-    let callback = settings.app.callback_urls.first().cloned().ok_or_else(|| {
-        UsageError("no callback URL: set app.callback_urls or --callback-url".into())
-    })?;
+    let callback = settings
+        .app
+        .callback_urls
+        .first()
+        .cloned()
+        .ok_or_else(|| UsageError("no callback URL: set app.callback_urls or --callback-url".into()))?;
 
     let login = match &args.username {
         Some(username) => Login::EmulatorForm {
@@ -196,7 +198,7 @@ async fn flow_config(
                 password: Some(password_from(args.password_env.as_deref(), username, org)?),
             },
         },
-        None if org.is_embedded_emulator() => Login::EmulatorForm {
+        None if embedded => Login::EmulatorForm {
             user: LoginUser {
                 username: EMULATOR_API_USER.0.into(),
                 password: Some(SecretString::from(EMULATOR_API_USER.1)),
@@ -215,7 +217,7 @@ async fn flow_config(
         (Some(username), Login::Browser { .. }) => {
             Some(LoginUser { username: username.clone(), password: None })
         }
-        (None, Login::EmulatorForm { .. }) if org.is_embedded_emulator() => Some(LoginUser {
+        (None, Login::EmulatorForm { .. }) if embedded => Some(LoginUser {
             username: EMULATOR_DENIED_USER.0.into(),
             password: Some(SecretString::from(EMULATOR_DENIED_USER.1)),
         }),
@@ -237,23 +239,28 @@ async fn flow_config(
         login,
         denied_user,
         revoke: args.revoke,
-        propagation,
-        http_timeout,
+        propagation: PropagationWait::default(),
+        http_timeout: Duration::from_secs(60),
     })
 }
 
+fn is_embedded_emulator(org: &OrgSession) -> bool {
+    *org.client.source() == ConnectionSource::EmbeddedEmulator
+}
+
+/// True when connecting failed because the org did not answer.
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| matches!(cause.downcast_ref::<OrgError>(), Some(OrgError::Unreachable { .. })))
+}
+
 /// A password from the named variable; the embedded emulator's seeded users need none.
-fn password_from(
-    env: Option<&str>,
-    username: &str,
-    org: &super::connect::ConnectedOrg,
-) -> anyhow::Result<SecretString> {
+fn password_from(env: Option<&str>, username: &str, org: &OrgSession) -> anyhow::Result<SecretString> {
     if let Some(env) = env {
         return Ok(SecretString::from(required_env(env)?));
     }
     let seeded = [EMULATOR_API_USER, EMULATOR_DENIED_USER];
     match seeded.iter().find(|(name, _)| *name == username) {
-        Some((_, password)) if org.is_embedded_emulator() => Ok(SecretString::from(*password)),
+        Some((_, password)) if is_embedded_emulator(org) => Ok(SecretString::from(*password)),
         _ => Err(UsageError(format!("no password for {username}: pass --password-env VAR")).into()),
     }
 }
@@ -304,9 +311,7 @@ fn open_browser(url: &str) -> bool {
     if let Some(browser) = non_empty_env("BROWSER") {
         candidates.push(browser);
     }
-    candidates.extend(
-        if cfg!(target_os = "macos") { ["open"] } else { ["xdg-open"] }.map(String::from),
-    );
+    candidates.extend(if cfg!(target_os = "macos") { ["open"] } else { ["xdg-open"] }.map(String::from));
     candidates.iter().any(|program| {
         std::process::Command::new(program)
             .arg(url)

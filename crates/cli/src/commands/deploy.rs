@@ -8,8 +8,12 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use insights_org_client::diff::{DesiredState, compare};
-use insights_org_client::provision::{DeployPlan, DeployReport, deploy_app, read_deployed_state, verify_deployed};
+use insights_org_client::provision::{
+    DeployPlan, DeployReport, deploy_app, read_deployed_state, verify_deployed,
+};
+use insights_org_client::secret_store::SecretStore;
 use insights_org_client::{DeployMessage, DeployObserver, DeployOutcome, DeployResult, OrgClient};
+use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
@@ -57,7 +61,9 @@ pub fn run(args: DeployArgs) -> Outcome {
                 let desired = DesiredState::from_generated(&generated)?;
                 let deployed = read_deployed_state(&session.client, app, &permission_set).await?;
                 if compare(&desired, &deployed).is_identical() && !args.force {
-                    println!("Nothing to deploy: {app} and {permission_set} in the org match the configuration.");
+                    println!(
+                        "Nothing to deploy: {app} and {permission_set} in the org match the configuration."
+                    );
                     session.close("deploy").await;
                     return Ok(exit::OK);
                 }
@@ -67,6 +73,7 @@ pub fn run(args: DeployArgs) -> Outcome {
                     check_only: args.check_only,
                     wait,
                     app_exists: Some(deployed.connected_app.is_some()),
+                    secret_store: SecretStore::from_env()?,
                 };
                 tokio::select! {
                     report = deploy_app(&session.client, &generated, &plan, &observer) => {
@@ -137,7 +144,13 @@ fn print_report(report: &DeployReport, check_only: bool) -> Outcome {
         DeployOutcome::Finished(result) => result,
     };
     if !result.success {
-        println!("Deploy {} {}: {} of {} components failed.", result.id, result.status, result.number_component_errors.max(1), result.number_components_total);
+        println!(
+            "Deploy {} {}: {} of {} components failed.",
+            result.id,
+            result.status,
+            result.number_component_errors.max(1),
+            result.number_components_total
+        );
         println!("{}", failure_table(&result.failures()));
         if let Some(explanation) = &report.explanation {
             println!("\n{explanation}");
@@ -156,14 +169,23 @@ fn print_report(report: &DeployReport, check_only: bool) -> Outcome {
 }
 
 fn print_success(report: &DeployReport, result: &DeployResult, check_only: bool) {
-    let verb = if check_only { "Validated" } else if report.creates_app { "Created" } else { "Updated" };
+    let verb = if check_only {
+        "Validated"
+    } else if report.creates_app {
+        "Created"
+    } else {
+        "Updated"
+    };
     let how = if report.quick_deployed { " (validated, then quick-deployed)" } else { "" };
     println!("{verb}: deploy {} succeeded, {} components{how}.", result.id, result.number_components_total);
     for component in &result.component_successes {
         println!("  ✓ {} {}", component.component_type, component.full_name);
     }
     if let Some(path) = &report.secret_stored_at {
-        println!("The new consumer secret is in the secret store ({}); `insights consumer` reads it.", path.display());
+        println!(
+            "The new consumer secret is in the secret store ({}); `insights consumer` reads it.",
+            path.display()
+        );
     }
 }
 
@@ -183,7 +205,7 @@ pub fn failure_table(failures: &[DeployMessage]) -> String {
         line: failure.line_number.map(|line| line.to_string()).unwrap_or_default(),
         problem: failure.problem.clone().unwrap_or_default(),
     });
-    Table::new(rows).to_string()
+    Table::new(rows).with(Style::markdown()).to_string()
 }
 
 /// Progress on stderr: a bar on a terminal, plain lines otherwise.
@@ -227,12 +249,15 @@ impl DeployObserver for Progress {
 
     fn progress(&self, result: &DeployResult) {
         let Some(bar) = &self.bar else {
-            let line = format!("Deploy {}: {} ({}/{} components)", result.id, result.status, result.number_components_deployed, result.number_components_total);
-            if let Ok(mut last) = self.last_line.lock() {
-                if *last != line {
-                    eprintln!("{line}");
-                    *last = line;
-                }
+            let line = format!(
+                "Deploy {}: {} ({}/{} components)",
+                result.id, result.status, result.number_components_deployed, result.number_components_total
+            );
+            if let Ok(mut last) = self.last_line.lock()
+                && *last != line
+            {
+                eprintln!("{line}");
+                *last = line;
             }
             return;
         };

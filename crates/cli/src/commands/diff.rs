@@ -4,6 +4,7 @@
 use clap::Args;
 use insights_org_client::diff::{Comparison, DesiredState, compare};
 use insights_org_client::provision::read_deployed_state;
+use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
@@ -29,7 +30,9 @@ pub fn run(args: DiffArgs) -> Outcome {
     let (settings, generated) = args.settings.generate()?;
     block_on(async move {
         let session = connect(&args.connection, &settings.api_version).await?;
-        let deployed = read_deployed_state(&session.client, &settings.app.api_name, generated.permission_set_name()).await;
+        let deployed =
+            read_deployed_state(&session.client, &settings.app.api_name, generated.permission_set_name())
+                .await;
         session.close("diff").await;
         let comparison = compare(&DesiredState::from_generated(&generated)?, &deployed?);
         if args.json {
@@ -59,5 +62,5 @@ pub fn comparison_table(comparison: &Comparison) -> String {
         desired: row.desired.clone(),
         deployed: row.deployed.clone(),
     });
-    Table::new(rows).to_string()
+    Table::new(rows).with(Style::markdown()).to_string()
 }

@@ -1,10 +1,12 @@
 //! One module per `insights` subcommand, plus the exit-code policy they share.
 
 pub mod assign;
+pub mod auth_check;
 pub mod connect;
 pub mod consumer;
 pub mod deploy;
 pub mod diff;
+pub mod emulator;
 pub mod generate;
 pub mod retrieve;
 pub mod review;

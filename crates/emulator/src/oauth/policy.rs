@@ -4,6 +4,7 @@
 //! the Metadata API reference: secret required for the web server flow and for refresh,
 //! PKCE optional, not admin approved, `ENFORCE`, `infinite`.
 
+use insights_metadata::model::ConnectedApp;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
@@ -84,9 +85,56 @@ impl AppPolicy {
     }
 }
 
-/// Reads the policies from a ConnectedApp's XML. Unknown or malformed values fall back to the
+/// Reads the policies from a ConnectedApp's XML through the metadata crate's typed view
+/// (`insights_metadata::model::ConnectedApp`). Unknown or malformed values fall back to the
 /// strictest reading (an unknown ipRelaxation enforces, an unknown refresh policy is `zero`).
 pub fn app_policy(xml: &str) -> AppPolicy {
+    let root = match insights_metadata::xml::parse(xml) {
+        Ok(root) => root,
+        Err(error) => {
+            tracing::warn!(%error, "stored ConnectedApp XML does not parse; reading it leniently");
+            return lenient_policy(xml);
+        }
+    };
+    let app = ConnectedApp::from_element("", &root);
+    let config = root.child("oauthConfig");
+    let extra = |name: &str| {
+        config
+            .and_then(|config| config.child_text(name))
+            .is_some_and(|value| value.trim() == "true")
+    };
+    let oauth = app.oauth_config;
+    let policy = app.oauth_policy;
+    AppPolicy {
+        callback_urls: oauth.as_ref().map(|c| c.callback_urls.clone()).unwrap_or_default(),
+        is_admin_approved: oauth.as_ref().is_some_and(|c| c.is_admin_approved),
+        is_consumer_secret_optional: oauth.as_ref().is_some_and(|c| c.is_consumer_secret_optional),
+        is_pkce_required: oauth.as_ref().is_some_and(|c| c.is_pkce_required),
+        is_secret_required_for_refresh_token: oauth
+            .as_ref()
+            .is_none_or(|c| c.is_secret_required_for_refresh_token),
+        is_refresh_token_rotation_enabled: extra("isRefreshTokenRotationEnabled"),
+        is_introspect_all_tokens: extra("isIntrospectAllTokens"),
+        scopes: oauth.map(|c| c.scopes).unwrap_or_default(),
+        ip_relaxation: ip_relaxation(policy.as_ref().map_or("", |p| p.ip_relaxation.trim())),
+        refresh_token_policy: policy
+            .as_ref()
+            .map_or(RefreshTokenPolicy::Infinite, |p| refresh_token_policy(p.refresh_token_policy.trim())),
+        session_timeout_minutes: app
+            .session_policy
+            .and_then(|p| p.session_timeout)
+            .map(i64::from),
+        profile_names: app.profile_names.into_iter().filter(|name| !name.is_empty()).collect(),
+        permission_set_names: app
+            .permission_set_names
+            .into_iter()
+            .filter(|name| !name.is_empty())
+            .collect(),
+    }
+}
+
+/// The same reading without the metadata crate's parser, for XML it refuses.
+fn lenient_policy(xml: &str) -> AppPolicy {
     let mut policy = AppPolicy {
         callback_urls: Vec::new(),
         is_admin_approved: false,
@@ -272,6 +320,13 @@ http://localhost:1717/OauthRedirect?a=1&amp;b=2</callbackUrl>
         assert_eq!(policy.ip_relaxation, IpRelaxation::Enforce);
         assert_eq!(policy.refresh_token_policy, RefreshTokenPolicy::Infinite);
         assert_eq!(policy.session_lifetime_seconds(), 120 * 60);
+    }
+
+    #[test]
+    fn lenient_reading_agrees_with_the_typed_view() {
+        assert_eq!(lenient_policy(APP), app_policy(APP));
+        let broken = "<ConnectedApp><oauthConfig><isPkceRequired>true</isPkceRequired></oauthConfig>";
+        assert!(app_policy(broken).is_pkce_required);
     }
 
     #[test]

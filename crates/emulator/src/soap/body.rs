@@ -17,7 +17,8 @@ pub async fn read_limited(mut body: Body) -> Result<Vec<u8>, SoapFault> {
     let mut bytes = Vec::new();
     let mut seen: usize = 0;
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
-        let frame = frame.map_err(|error| SoapFault::client(format!("The request body could not be read: {error}")))?;
+        let frame = frame
+            .map_err(|error| SoapFault::client(format!("The request body could not be read: {error}")))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

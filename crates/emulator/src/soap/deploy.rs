@@ -26,7 +26,8 @@ use crate::store::metadata::{self as store, DeployRow};
 /// How long a successful validation can be quick-deployed.
 const VALIDATION_DAYS: i64 = 10;
 
-const TEST_LEVELS: [&str; 5] = ["NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests"];
+const TEST_LEVELS: [&str; 5] =
+    ["NoTestRun", "RunSpecifiedTests", "RunLocalTests", "RunAllTestsInOrg", "RunRelevantTests"];
 
 /// A deploy's options and bookkeeping, stored as JSON beside the zip.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -44,18 +45,20 @@ pub struct DeployRequest {
     pub canceled_by: Option<(String, String)>,
     /// Set on a successful validation once it has been quick-deployed.
     pub quick_deployed: bool,
+    /// Bytes of the zip (kept after the zip itself is dropped).
+    pub zip_size: i64,
 }
 
 impl DeployRequest {
     fn from_options(options: Option<&Element>) -> Result<Self, SoapFault> {
         let flag = |name: &str, default: bool| options.and_then(|o| o.child_bool(name)).unwrap_or(default);
         let test_level = options.and_then(|o| o.child_text("testLevel")).filter(|t| !t.is_empty());
-        if let Some(level) = test_level {
-            if !TEST_LEVELS.contains(&level) {
-                return Err(SoapFault::client(format!(
-                    "'{level}' is not a valid value for the enum 'TestLevel'"
-                )));
-            }
+        if let Some(level) = test_level
+            && !TEST_LEVELS.contains(&level)
+        {
+            return Err(SoapFault::client(format!(
+                "'{level}' is not a valid value for the enum 'TestLevel'"
+            )));
         }
         Ok(Self {
             check_only: flag("checkOnly", false),
@@ -75,7 +78,8 @@ impl DeployRequest {
     }
 
     fn from_json(text: &str) -> Result<Self, SoapFault> {
-        serde_json::from_str(text).map_err(|error| SoapFault::unknown_exception(format!("stored deploy unreadable: {error}")))
+        serde_json::from_str(text)
+            .map_err(|error| SoapFault::unknown_exception(format!("stored deploy unreadable: {error}")))
     }
 }
 
@@ -88,6 +92,7 @@ pub fn deploy(call: &Call<'_>, operation: &Element) -> Result<String, SoapFault>
     request.created_by = call.user_id.clone();
     request.created_by_name = call.user_name.clone();
     request.injected = call.state.deploy_failures.take_all();
+    request.zip_size = i64::try_from(zip.len()).unwrap_or(i64::MAX);
     let id = insert(call, request, zip)?;
     tracing::info!(deploy_id = %id, "deploy queued");
     Ok(async_result("deployResponse", &id))
@@ -141,15 +146,29 @@ pub fn check_deploy_status(call: &Call<'_>, operation: &Element) -> Result<Strin
             } else if row.status == status::IN_PROGRESS {
                 let outcome = complete_deploy(tx, &row, &request, settings.allow_new_connected_apps, &now)?;
                 row.status = if outcome.succeeded() { status::SUCCEEDED } else { status::FAILED }.into();
-                row.result_json = Some(serde_json::to_string(&outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                // Only a successful validation is needed again (deployRecentValidation).
+                if !(row.check_only && outcome.succeeded()) {
+                    store::clear_deploy_zip(tx, &row.id)?;
+                }
+                row.result_json =
+                    Some(serde_json::to_string(&outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?);
             }
-            store::update_deploy(tx, &row.id, &row.status, row.polls, row.result_json.as_deref(), &row.options_json)?;
+            store::update_deploy(
+                tx,
+                &row.id,
+                &row.status,
+                row.polls,
+                row.result_json.as_deref(),
+                &row.options_json,
+            )?;
             Ok(Some((row, request)))
         })
         .map_err(store_fault)?;
     let (row, request) = step.ok_or_else(SoapFault::invalid_cross_reference_key)?;
     let outcome: Option<DeployOutcome> = match &row.result_json {
-        Some(json) => Some(serde_json::from_str(json).map_err(|e| SoapFault::unknown_exception(e.to_string()))?),
+        Some(json) => {
+            Some(serde_json::from_str(json).map_err(|e| SoapFault::unknown_exception(e.to_string()))?)
+        }
         None => None,
     };
     if status::is_done(&row.status) {
@@ -168,7 +187,7 @@ pub fn check_deploy_status(call: &Call<'_>, operation: &Element) -> Result<Strin
         canceled_by: request.canceled_by.as_ref().map(|(id, name)| (id.as_str(), name.as_str())),
         outcome: outcome.as_ref(),
         include_details,
-        zip_size: i64::try_from(row.zip.len()).unwrap_or(i64::MAX),
+        zip_size: request.zip_size,
     };
     let mut out = XmlOut::default();
     out.open("checkDeployStatusResponse");
@@ -194,13 +213,20 @@ pub fn cancel_deploy(call: &Call<'_>, operation: &Element) -> Result<String, Soa
             }
             let mut request = DeployRequest::from_json(&row.options_json).map_err(corrupt)?;
             request.canceled_by = Some(canceled_by);
-            let outcome = DeployOutcome {
-                completed_date: now.clone(),
-                ..DeployOutcome::default()
-            };
-            let result_json = serde_json::to_string(&outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let options_json = serde_json::to_string(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            store::update_deploy(tx, &row.id, status::CANCELED, row.polls, Some(&result_json), &options_json)?;
+            let outcome = DeployOutcome { completed_date: now.clone(), ..DeployOutcome::default() };
+            let result_json =
+                serde_json::to_string(&outcome).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let options_json =
+                serde_json::to_string(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            store::update_deploy(
+                tx,
+                &row.id,
+                status::CANCELED,
+                row.polls,
+                Some(&result_json),
+                &options_json,
+            )?;
+            store::clear_deploy_zip(tx, &row.id)?;
             Ok(Ok(row.id))
         })
         .map_err(store_fault)??;
@@ -228,11 +254,8 @@ pub fn deploy_recent_validation(call: &Call<'_>, operation: &Element) -> Result<
             ),
         )
     };
-    let zip_and_request = call
-        .state
-        .store
-        .with_tx(|tx| take_validation(tx, &validation_id, now))
-        .map_err(store_fault)?;
+    let zip_and_request =
+        call.state.store.with_tx(|tx| take_validation(tx, &validation_id, now)).map_err(store_fault)?;
     let (zip, validation) = zip_and_request.ok_or_else(refused)?;
     let request = DeployRequest {
         check_only: false,
@@ -245,9 +268,7 @@ pub fn deploy_recent_validation(call: &Call<'_>, operation: &Element) -> Result<
     };
     let id = insert(call, request, zip)?;
     let mut out = XmlOut::default();
-    out.open("deployRecentValidationResponse")
-        .leaf("result", &id)
-        .close("deployRecentValidationResponse");
+    out.open("deployRecentValidationResponse").leaf("result", &id).close("deployRecentValidationResponse");
     Ok(out.into_string())
 }
 
@@ -262,13 +283,15 @@ fn take_validation(
     let Ok(mut request) = DeployRequest::from_json(&row.options_json) else {
         return Ok(None);
     };
-    let recent = parse_iso(&row.created_date).is_some_and(|created| now - created <= Duration::days(VALIDATION_DAYS));
+    let recent =
+        parse_iso(&row.created_date).is_some_and(|created| now - created <= Duration::days(VALIDATION_DAYS));
     if !row.check_only || row.status != status::SUCCEEDED || !recent || request.quick_deployed {
         return Ok(None);
     }
     request.quick_deployed = true;
     let options_json = serde_json::to_string(&request).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     store::update_deploy(tx, &row.id, &row.status, row.polls, row.result_json.as_deref(), &options_json)?;
+    store::clear_deploy_zip(tx, &row.id)?;
     Ok(Some((row.zip, request)))
 }
 

@@ -73,10 +73,7 @@ pub fn complete_deploy(
         }
     };
     let package = check_package(&entries, request.single_package, now);
-    let org = OrgInTx {
-        connection: tx,
-        allow_new_connected_apps,
-    };
+    let org = OrgInTx { connection: tx, allow_new_connected_apps };
     let rules = check_components(&package.components, &org, now)?;
 
     let mut failures = package.failures;
@@ -84,7 +81,8 @@ pub fn complete_deploy(
     let mut successes = rules.successes;
     inject_failures(&request.injected, &package.package_file, &mut successes, &mut failures, now);
 
-    let package_failed = failures.iter().any(|f| f.file_name == package.package_file && f.full_name == "package.xml");
+    let package_failed =
+        failures.iter().any(|f| f.file_name == package.package_file && f.full_name == "package.xml");
     let components_deployed = i64::try_from(successes.len()).unwrap_or(i64::MAX);
     if !package_failed {
         successes.push(DeployMessage {
@@ -97,10 +95,8 @@ pub fn complete_deploy(
             ..DeployMessage::default()
         });
     }
-    let failed_components: BTreeSet<(&str, &str)> = failures
-        .iter()
-        .map(|f| (f.component_type.as_str(), f.full_name.as_str()))
-        .collect();
+    let failed_components: BTreeSet<(&str, &str)> =
+        failures.iter().map(|f| (f.component_type.as_str(), f.full_name.as_str())).collect();
     let outcome = DeployOutcome {
         number_component_errors: i64::try_from(failed_components.len()).unwrap_or(i64::MAX),
         number_components_deployed: components_deployed,
@@ -129,7 +125,13 @@ fn inject_failures(
         let failure = match matching {
             Some(index) => {
                 let success = successes.remove(index);
-                DeployMessage::failure(&success.component_type, &success.full_name, &success.file_name, &injection.problem, now)
+                DeployMessage::failure(
+                    &success.component_type,
+                    &success.full_name,
+                    &success.file_name,
+                    &injection.problem,
+                    now,
+                )
             }
             None => DeployMessage::failure("", &injection.full_name, package_file, &injection.problem, now),
         };
@@ -140,14 +142,7 @@ fn inject_failures(
 /// Writes the changes: permission sets first (apps link to them), then apps and their grants.
 fn apply(tx: &Transaction, changes: &[Change], now: &str) -> Result<(), StoreError> {
     for change in changes {
-        if let Change::PermissionSet {
-            full_name,
-            label,
-            xml,
-            enabled_classes,
-            ..
-        } = change
-        {
+        if let Change::PermissionSet { full_name, label, xml, enabled_classes, .. } = change {
             let id = access::upsert_permission_set(tx, full_name, label, Some(xml), now)?;
             let mut class_ids = Vec::new();
             for class_name in enabled_classes {

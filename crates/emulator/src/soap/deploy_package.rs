@@ -16,17 +16,11 @@ pub struct DeployableType {
     pub suffix: &'static str,
 }
 
-pub const CONNECTED_APP: DeployableType = DeployableType {
-    name: "ConnectedApp",
-    folder: "connectedApps",
-    suffix: "connectedApp",
-};
+pub const CONNECTED_APP: DeployableType =
+    DeployableType { name: "ConnectedApp", folder: "connectedApps", suffix: "connectedApp" };
 
-pub const PERMISSION_SET: DeployableType = DeployableType {
-    name: "PermissionSet",
-    folder: "permissionsets",
-    suffix: "permissionset",
-};
+pub const PERMISSION_SET: DeployableType =
+    DeployableType { name: "PermissionSet", folder: "permissionsets", suffix: "permissionset" };
 
 pub const DEPLOYABLE_TYPES: [DeployableType; 2] = [CONNECTED_APP, PERMISSION_SET];
 
@@ -206,14 +200,19 @@ mod tests {
         let zip = entries(&[
             (
                 "package.xml",
-                package("<types><members>Missing</members><name>ConnectedApp</name></types><types><members>X</members><name>CustomThing</name></types>"),
+                package(
+                    "<types><members>Missing</members><name>ConnectedApp</name></types><types><members>X</members><name>CustomThing</name></types>",
+                ),
             ),
             ("permissionsets/Extra.permissionset", b"<PermissionSet/>".to_vec()),
             ("classes/A.cls", b"class A {}".to_vec()),
         ]);
         let check = check_package(&zip, true, NOW);
         let problems: Vec<_> = check.failures.iter().filter_map(|f| f.problem.clone()).collect();
-        assert!(problems.contains(&"Unknown type name 'CustomThing' specified in package.xml".to_string()), "{problems:?}");
+        assert!(
+            problems.contains(&"Unknown type name 'CustomThing' specified in package.xml".to_string()),
+            "{problems:?}"
+        );
         assert!(problems.contains(&"PermissionSet 'Extra' is in the zip (permissionsets/Extra.permissionset) but is not named in package.xml".to_string()));
         assert!(problems.contains(&"An object 'Missing' of type ConnectedApp was named in package.xml, but was not found in zipped directory".to_string()));
         assert!(problems.iter().any(|p| p.starts_with("Unknown metadata file classes/A.cls")));

@@ -26,7 +26,13 @@ pub struct DeployMessage {
 }
 
 impl DeployMessage {
-    pub fn failure(component_type: &str, full_name: &str, file_name: &str, problem: impl Into<String>, created_date: &str) -> Self {
+    pub fn failure(
+        component_type: &str,
+        full_name: &str,
+        file_name: &str,
+        problem: impl Into<String>,
+        created_date: &str,
+    ) -> Self {
         Self {
             component_type: component_type.to_string(),
             created_date: created_date.to_string(),
@@ -44,8 +50,7 @@ impl DeployMessage {
     }
 
     fn write(&self, out: &mut XmlOut, element: &str) {
-        out.open(element)
-            .bool("changed", self.changed);
+        out.open(element).bool("changed", self.changed);
         if let Some(column) = self.column_number {
             out.int("columnNumber", column);
         }

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
+use insights_metadata::Problem;
 use insights_metadata::model::{ConnectedApp, ConsumerSecret, PermissionSet};
 use insights_metadata::xml::{self, Element, METADATA_NS};
-use insights_metadata::Problem;
 
 use super::deploy_package::{CONNECTED_APP, Component};
 use super::deploy_result::DeployMessage;
@@ -85,7 +85,11 @@ pub fn problem_text(problem: &Problem) -> String {
 }
 
 /// Checks every component; `now` is the org's dateTime for the messages.
-pub fn check_components(components: &[Component], org: &dyn OrgLookup, now: &str) -> Result<RulesCheck, StoreError> {
+pub fn check_components(
+    components: &[Component],
+    org: &dyn OrgLookup,
+    now: &str,
+) -> Result<RulesCheck, StoreError> {
     let mut check = RulesCheck::default();
     let mut apps = Vec::new();
     let mut permission_sets = Vec::new();
@@ -107,18 +111,15 @@ pub fn check_components(components: &[Component], org: &dyn OrgLookup, now: &str
         }
     }
 
-    let deployed_sets: BTreeSet<&str> = permission_sets.iter().map(|(_, set)| set.full_name.as_str()).collect();
+    let deployed_sets: BTreeSet<&str> =
+        permission_sets.iter().map(|(_, set)| set.full_name.as_str()).collect();
     for (component, permission_set) in &permission_sets {
         check_permission_set(component, permission_set, org, now, &mut check)?;
     }
     let mut names_seen = BTreeSet::new();
     let mut keys_seen = BTreeSet::new();
     for (component, app) in &apps {
-        let context = AppContext {
-            org,
-            now,
-            deployed_sets: &deployed_sets,
-        };
+        let context = AppContext { org, now, deployed_sets: &deployed_sets };
         let lower = app.full_name.to_ascii_lowercase();
         if !names_seen.insert(lower) {
             check.failures.push(failure(
@@ -129,11 +130,11 @@ pub fn check_components(components: &[Component], org: &dyn OrgLookup, now: &str
             continue;
         }
         let key = app.oauth_config.as_ref().and_then(|c| c.consumer_key.clone());
-        if let Some(key) = key {
-            if !keys_seen.insert(key) {
-                check.failures.push(failure(component, CONSUMER_KEY_TAKEN, now));
-                continue;
-            }
+        if let Some(key) = key
+            && !keys_seen.insert(key)
+        {
+            check.failures.push(failure(component, CONSUMER_KEY_TAKEN, now));
+            continue;
         }
         check_connected_app(component, app, &context, &mut check)?;
     }
@@ -205,15 +206,15 @@ fn check_connected_app(
             if !org.allow_new_connected_apps() {
                 problems.push(NEW_CONNECTED_APPS_BLOCKED.to_string());
             }
-            if let Some(key) = &given_key {
-                if org.consumer_key_owner(key)?.is_some() {
-                    problems.push(CONSUMER_KEY_TAKEN.to_string());
-                }
+            if let Some(key) = &given_key
+                && org.consumer_key_owner(key)?.is_some()
+            {
+                problems.push(CONSUMER_KEY_TAKEN.to_string());
             }
-            if let Some(secret) = &given_secret {
-                if org.consumer_secret_owner(secret.expose())?.is_some() {
-                    problems.push(CONSUMER_SECRET_TAKEN.to_string());
-                }
+            if let Some(secret) = &given_secret
+                && org.consumer_secret_owner(secret.expose())?.is_some()
+            {
+                problems.push(CONSUMER_SECRET_TAKEN.to_string());
             }
         }
     }
@@ -236,12 +237,7 @@ fn check_connected_app(
         ),
     };
     let xml = canonical_xml(&component.content, |_| {});
-    check.successes.push(success(
-        component,
-        existing.as_ref().map(|e| e.xml.as_deref()),
-        &xml,
-        context.now,
-    ));
+    check.successes.push(success(component, existing.as_ref().map(|e| e.xml.as_deref()), &xml, context.now));
     check.changes.push(Change::ConnectedApp {
         full_name: app.full_name.clone(),
         xml,

@@ -17,8 +17,9 @@ pub struct SoapRequest {
 pub fn parse_request(body: &[u8]) -> Result<SoapRequest, SoapFault> {
     let text = std::str::from_utf8(body)
         .map_err(|_| SoapFault::client("Malformed request: the body is not UTF-8 text"))?;
-    let root = xml_tree::parse(text)
-        .map_err(|error| SoapFault::client(format!("Malformed request: the XML could not be parsed: {error}")))?;
+    let root = xml_tree::parse(text).map_err(|error| {
+        SoapFault::client(format!("Malformed request: the XML could not be parsed: {error}"))
+    })?;
     if root.name != "Envelope" {
         return Err(SoapFault::client(format!(
             "Malformed request: expected a SOAP Envelope, found <{}>",
@@ -40,10 +41,7 @@ pub fn parse_request(body: &[u8]) -> Result<SoapRequest, SoapFault> {
         return Err(SoapFault::client("Malformed request: the Body holds no operation"));
     }
     let operation = body.children.swap_remove(0);
-    Ok(SoapRequest {
-        session_id,
-        operation,
-    })
+    Ok(SoapRequest { session_id, operation })
 }
 
 #[cfg(test)]
@@ -57,7 +55,10 @@ mod tests {
         let request = parse_request(CLI_DEPLOY.as_bytes()).expect("parses");
         assert_eq!(request.session_id.as_deref(), Some("00Dabc!xyz"));
         assert_eq!(request.operation.name, "deploy");
-        assert_eq!(request.operation.descendant(&["DeployOptions", "checkOnly"]).map(|e| e.text.as_str()), Some("false"));
+        assert_eq!(
+            request.operation.descendant(&["DeployOptions", "checkOnly"]).map(|e| e.text.as_str()),
+            Some("false")
+        );
     }
 
     #[test]

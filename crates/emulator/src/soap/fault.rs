@@ -26,24 +26,15 @@ impl SoapFault {
 
     /// A request the SOAP layer itself could not read (bad XML, unknown operation).
     pub fn client(message: impl Into<String>) -> Self {
-        Self {
-            code: "soapenv:Client".into(),
-            message: message.into(),
-        }
+        Self { code: "soapenv:Client".into(), message: message.into() }
     }
 
     pub fn invalid_session() -> Self {
-        Self::sf(
-            "INVALID_SESSION_ID",
-            "Invalid Session ID found in SessionHeader: Illegal Session",
-        )
+        Self::sf("INVALID_SESSION_ID", "Invalid Session ID found in SessionHeader: Illegal Session")
     }
 
     pub fn invalid_type(type_name: &str) -> Self {
-        Self::sf(
-            "INVALID_TYPE",
-            format!("Unknown type name '{type_name}' specified in the request"),
-        )
+        Self::sf("INVALID_TYPE", format!("Unknown type name '{type_name}' specified in the request"))
     }
 
     pub fn invalid_cross_reference_key() -> Self {
@@ -82,9 +73,6 @@ mod tests {
             fault.message,
             "INVALID_SESSION_ID: Invalid Session ID found in SessionHeader: Illegal Session"
         );
-        assert_eq!(
-            fault.into_response().status(),
-            StatusCode::INTERNAL_SERVER_ERROR
-        );
+        assert_eq!(fault.into_response().status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -65,11 +65,9 @@ async fn respond(state: AppState, version: String, body: Body) -> Response {
     // Parsing, validation and SQLite work are blocking; keep them off the async workers.
     let answer = tokio::task::spawn_blocking(move || serve(&state, &version, &bytes)).await;
     match answer {
-        Ok(Ok(xml)) => (
-            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-            xml_out::envelope(&xml),
-        )
-            .into_response(),
+        Ok(Ok(xml)) => {
+            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml_out::envelope(&xml)).into_response()
+        }
         Ok(Err(fault)) => fault.into_response(),
         Err(error) => {
             tracing::error!(%error, "SOAP call panicked");
@@ -110,17 +108,16 @@ fn dispatch(call: &Call<'_>, operation: &Element) -> Result<String, SoapFault> {
 }
 
 /// Checks the session header: a valid session with API access and metadata rights.
-fn authorize<'a>(state: &'a AppState, session_id: Option<&str>, version: &str) -> Result<Call<'a>, SoapFault> {
+fn authorize<'a>(
+    state: &'a AppState,
+    session_id: Option<&str>,
+    version: &str,
+) -> Result<Call<'a>, SoapFault> {
     let session_id = session_id.ok_or_else(SoapFault::invalid_session)?;
-    let session = state
-        .session(session_id)
-        .map_err(deploy::store_fault)?
-        .ok_or_else(SoapFault::invalid_session)?;
+    let session =
+        state.session(session_id).map_err(deploy::store_fault)?.ok_or_else(SoapFault::invalid_session)?;
     if !session.has_api_scope() {
-        return Err(SoapFault::sf(
-            "INVALID_SESSION_ID",
-            "This session is not valid for use with the API",
-        ));
+        return Err(SoapFault::sf("INVALID_SESSION_ID", "This session is not valid for use with the API"));
     }
     if !session.modify_all_data {
         return Err(SoapFault::sf(
@@ -135,21 +132,14 @@ fn authorize<'a>(state: &'a AppState, session_id: Option<&str>, version: &str) -
         .map(|user| user.name())
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| session.username.clone());
-    Ok(Call {
-        state,
-        user_id: session.user_id,
-        user_name,
-        api_version: version.to_string(),
-    })
+    Ok(Call { state, user_id: session.user_id, user_name, api_version: version.to_string() })
 }
 
 fn is_api_version(version: &str) -> bool {
-    version
-        .split_once('.')
-        .is_some_and(|(major, minor)| {
-            !major.is_empty()
-                && major.bytes().all(|b| b.is_ascii_digit())
-                && !minor.is_empty()
-                && minor.bytes().all(|b| b.is_ascii_digit())
-        })
+    version.split_once('.').is_some_and(|(major, minor)| {
+        !major.is_empty()
+            && major.bytes().all(|b| b.is_ascii_digit())
+            && !minor.is_empty()
+            && minor.bytes().all(|b| b.is_ascii_digit())
+    })
 }

@@ -29,7 +29,11 @@ pub struct OrgComponent {
 }
 
 /// Every component of `type_name`; `None` when the type is not one the org knows.
-pub fn components(connection: &Connection, type_name: &str, now: &str) -> Result<Option<Vec<OrgComponent>>, StoreError> {
+pub fn components(
+    connection: &Connection,
+    type_name: &str,
+    now: &str,
+) -> Result<Option<Vec<OrgComponent>>, StoreError> {
     let components = match type_name {
         "ConnectedApp" => apps::all(connection)?
             .into_iter()
@@ -75,7 +79,11 @@ pub fn components(connection: &Connection, type_name: &str, now: &str) -> Result
     Ok(Some(components))
 }
 
-fn permission_set_component(connection: &Connection, set: store::PermissionSetRow, now: &str) -> Result<OrgComponent, StoreError> {
+fn permission_set_component(
+    connection: &Connection,
+    set: store::PermissionSetRow,
+    now: &str,
+) -> Result<OrgComponent, StoreError> {
     let root = match &set.xml {
         Some(text) => parse_or_empty(text, "PermissionSet"),
         // Seeded sets have no deployed XML: show what the org knows of them.

@@ -16,7 +16,8 @@ pub fn read_metadata(call: &Call<'_>, operation: &Element) -> Result<String, Soa
     if !READABLE_TYPES.contains(&type_name.as_str()) {
         return Err(SoapFault::invalid_type(&type_name));
     }
-    let wanted: Vec<String> = operation.children_named("fullNames").map(|n| n.text.trim().to_string()).collect();
+    let wanted: Vec<String> =
+        operation.children_named("fullNames").map(|n| n.text.trim().to_string()).collect();
     let found = load(call, &type_name)?;
     let mut out = XmlOut::default();
     out.open("readMetadataResponse").open("result");
@@ -73,7 +74,13 @@ fn load(call: &Call<'_>, type_name: &str) -> Result<Vec<OrgComponent>, SoapFault
 }
 
 /// Writes one `FileProperties` element named `element`.
-pub fn write_file_properties(out: &mut XmlOut, element: &str, component: &OrgComponent, file_name: &str, call: &Call<'_>) {
+pub fn write_file_properties(
+    out: &mut XmlOut,
+    element: &str,
+    component: &OrgComponent,
+    file_name: &str,
+    call: &Call<'_>,
+) {
     out.open(element)
         .leaf("createdById", &call.user_id)
         .leaf("createdByName", &call.user_name)

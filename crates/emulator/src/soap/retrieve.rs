@@ -54,15 +54,20 @@ pub fn retrieve(call: &Call<'_>, operation: &Element) -> Result<String, SoapFaul
                     .children_named("types")
                     .map(|t| {
                         let name = t.child_text("name").unwrap_or_default().to_string();
-                        let members = t.children_named("members").map(|m| m.text.trim().to_string()).collect();
+                        let members =
+                            t.children_named("members").map(|m| m.text.trim().to_string()).collect();
                         (name, members)
                     })
                     .collect()
             })
             .unwrap_or_default(),
-        package_names: request_element.children_named("packageNames").map(|p| p.text.trim().to_string()).collect(),
+        package_names: request_element
+            .children_named("packageNames")
+            .map(|p| p.text.trim().to_string())
+            .collect(),
     };
-    let request_json = serde_json::to_string(&request).map_err(|e| SoapFault::unknown_exception(e.to_string()))?;
+    let request_json =
+        serde_json::to_string(&request).map_err(|e| SoapFault::unknown_exception(e.to_string()))?;
     let row = RetrieveRow {
         id: ids::new_id(prefix::RETRIEVE),
         status: "Pending".into(),
@@ -92,7 +97,8 @@ pub fn check_retrieve_status(call: &Call<'_>, operation: &Element) -> Result<Str
                 let request: RetrieveRequest = serde_json::from_str(&row.result_json).unwrap_or_default();
                 let (zip, outcome) = run(tx, &request, &now)?;
                 row.zip = Some(zip);
-                row.result_json = serde_json::to_string(&outcome).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+                row.result_json = serde_json::to_string(&outcome)
+                    .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
                 row.status = "Succeeded".into();
             }
             store::update_retrieve(tx, &row)?;
@@ -201,7 +207,8 @@ fn run(
     ));
     files.sort();
     files.insert(0, (package_file, package_xml(&package_types, &request.api_version).into_bytes()));
-    let zip = write_zip(&files).map_err(|e| crate::store::StoreError::Corrupt(format!("writing the retrieve zip: {e}")))?;
+    let zip = write_zip(&files)
+        .map_err(|e| crate::store::StoreError::Corrupt(format!("writing the retrieve zip: {e}")))?;
     Ok((zip, outcome))
 }
 
@@ -209,7 +216,8 @@ fn package_xml(types: &[(String, Vec<String>)], api_version: &str) -> String {
     let mut children: Vec<MdElement> = types
         .iter()
         .map(|(name, members)| {
-            let mut type_children: Vec<MdElement> = members.iter().map(|m| MdElement::with_text("members", m.clone())).collect();
+            let mut type_children: Vec<MdElement> =
+                members.iter().map(|m| MdElement::with_text("members", m.clone())).collect();
             type_children.push(MdElement::with_text("name", name.clone()));
             MdElement::with_children("types", type_children)
         })

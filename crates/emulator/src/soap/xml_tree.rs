@@ -70,16 +70,10 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
     loop {
         let position = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let line = lines.line_at(text, position);
-        let event = reader.read_event().map_err(|error| XmlError {
-            message: error.to_string(),
-            line,
-        })?;
+        let event = reader.read_event().map_err(|error| XmlError { message: error.to_string(), line })?;
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
-                return Err(XmlError {
-                    message: "content after the root element".into(),
-                    line,
-                });
+                return Err(XmlError { message: "content after the root element".into(), line });
             }
             Event::Start(start) => {
                 if stack.len() >= MAX_DEPTH {
@@ -95,26 +89,19 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
                 attach(element, &mut stack, &mut root);
             }
             Event::End(_) => {
-                let element = stack.pop().ok_or_else(|| XmlError {
-                    message: "unexpected end tag".into(),
-                    line,
-                })?;
+                let element =
+                    stack.pop().ok_or_else(|| XmlError { message: "unexpected end tag".into(), line })?;
                 attach(element, &mut stack, &mut root);
             }
             Event::Text(chunk) => push_text(&mut stack, &chunk.xml10_content(), line)?,
             Event::CData(chunk) => push_text(&mut stack, &chunk.xml10_content(), line)?,
             Event::GeneralRef(reference) => {
-                let resolved = resolve_reference(&reference).ok_or_else(|| XmlError {
-                    message: format!("unknown entity &{};", &*reference),
-                    line,
-                })?;
+                let resolved = resolve_reference(&reference)
+                    .ok_or_else(|| XmlError { message: format!("unknown entity &{};", &*reference), line })?;
                 push_text(&mut stack, &resolved.to_string(), line)?;
             }
             Event::DocType(_) => {
-                return Err(XmlError {
-                    message: "DOCTYPE declarations are not accepted".into(),
-                    line,
-                });
+                return Err(XmlError { message: "DOCTYPE declarations are not accepted".into(), line });
             }
             Event::Eof => break,
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
@@ -127,18 +114,11 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             line: lines.line_at(text, text.len()),
         });
     }
-    root.ok_or_else(|| XmlError {
-        message: "the document has no root element".into(),
-        line: 1,
-    })
+    root.ok_or_else(|| XmlError { message: "the document has no root element".into(), line: 1 })
 }
 
 fn new_element(local_name: &str, line: u32) -> Element {
-    Element {
-        name: local_name.to_string(),
-        line,
-        ..Element::default()
-    }
+    Element { name: local_name.to_string(), line, ..Element::default() }
 }
 
 fn attach(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
@@ -155,10 +135,7 @@ fn push_text(stack: &mut [Element], chunk: &str, line: u32) -> Result<(), XmlErr
             Ok(())
         }
         None if chunk.trim().is_empty() => Ok(()),
-        None => Err(XmlError {
-            message: "text outside the root element".into(),
-            line,
-        }),
+        None => Err(XmlError { message: "text outside the root element".into(), line }),
     }
 }
 
@@ -218,15 +195,9 @@ mod tests {
 
     #[test]
     fn refuses_malformed_documents() {
-        for bad in [
-            "",
-            "<a>",
-            "<a></b>",
-            "<a/><b/>",
-            "text",
-            "<a>&bogus;</a>",
-            "<!DOCTYPE a [<!ENTITY x 'y'>]><a/>",
-        ] {
+        for bad in
+            ["", "<a>", "<a></b>", "<a/><b/>", "text", "<a>&bogus;</a>", "<!DOCTYPE a [<!ENTITY x 'y'>]><a/>"]
+        {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -39,28 +39,21 @@ pub fn decode_base64(text: &str) -> Result<Vec<u8>, ZipReadError> {
     if compact.is_empty() {
         return Err(ZipReadError::Empty);
     }
-    STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|error| ZipReadError::Base64(error.to_string()))
+    STANDARD.decode(compact.as_bytes()).map_err(|error| ZipReadError::Base64(error.to_string()))
 }
 
 /// Reads every file entry of a zip held in memory.
 pub fn read_zip(bytes: &[u8]) -> Result<ZipEntries, ZipReadError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|error| ZipReadError::Archive(error.to_string()))?;
+    let mut archive =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|error| ZipReadError::Archive(error.to_string()))?;
     if archive.len() > MAX_ENTRIES {
         return Err(ZipReadError::TooManyEntries);
     }
     let mut entries = ZipEntries::new();
     let mut unpacked: u64 = 0;
     for index in 0..archive.len() {
-        let mut file = archive
-            .by_index(index)
-            .map_err(|error| ZipReadError::Archive(error.to_string()))?;
-        let name = file
-            .name()
-            .map_err(|error| ZipReadError::Archive(error.to_string()))?
-            .replace('\\', "/");
+        let mut file = archive.by_index(index).map_err(|error| ZipReadError::Archive(error.to_string()))?;
+        let name = file.name().map_err(|error| ZipReadError::Archive(error.to_string()))?.replace('\\', "/");
         if file.is_dir() || name.ends_with('/') {
             continue;
         }
@@ -141,7 +134,8 @@ mod tests {
 
     #[test]
     fn round_trips_through_base64_and_skips_directories() {
-        let bytes = zip_with(&["zip/", "zip/package.xml", "zip/connectedApps/", "zip/connectedApps/A.connectedApp"]);
+        let bytes =
+            zip_with(&["zip/", "zip/package.xml", "zip/connectedApps/", "zip/connectedApps/A.connectedApp"]);
         let wrapped = encode_base64(&bytes)
             .as_bytes()
             .chunks(76)

@@ -80,6 +80,12 @@ pub fn update_deploy(
     Ok(())
 }
 
+/// Drops a deploy's zip once nothing can use it again (it may hold a consumer secret).
+pub fn clear_deploy_zip(tx: &Transaction, id: &str) -> Result<(), StoreError> {
+    tx.execute("UPDATE deploys SET zip = NULL WHERE id = ?1", [id])?;
+    Ok(())
+}
+
 /// A stored retrieve request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetrieveRow {
@@ -160,24 +166,23 @@ pub fn permission_sets(connection: &Connection) -> Result<Vec<PermissionSetRow>,
 
 /// The permission set with this name (case-insensitive).
 pub fn permission_set(connection: &Connection, name: &str) -> Result<Option<PermissionSetRow>, StoreError> {
-    Ok(permission_sets(connection)?
-        .into_iter()
-        .find(|set| set.name.eq_ignore_ascii_case(name)))
+    Ok(permission_sets(connection)?.into_iter().find(|set| set.name.eq_ignore_ascii_case(name)))
 }
 
 /// The name of the app holding this consumer secret, if any.
 pub fn consumer_secret_owner(connection: &Connection, secret: &str) -> Result<Option<String>, StoreError> {
     Ok(connection
-        .query_row(
-            "SELECT full_name FROM connected_apps WHERE consumer_secret = ?1",
-            [secret],
-            |row| row.get(0),
-        )
+        .query_row("SELECT full_name FROM connected_apps WHERE consumer_secret = ?1", [secret], |row| {
+            row.get(0)
+        })
         .optional()?)
 }
 
 /// Names of the Apex classes granted by a permission set (`classAccesses` of seeded sets).
-pub fn granted_class_names(connection: &Connection, permission_set_id: &str) -> Result<Vec<String>, StoreError> {
+pub fn granted_class_names(
+    connection: &Connection,
+    permission_set_id: &str,
+) -> Result<Vec<String>, StoreError> {
     let mut statement = connection.prepare(
         "SELECT c.name FROM setup_entity_access a JOIN apex_classes c ON c.id = a.setup_entity_id
          WHERE a.parent_id = ?1 AND a.setup_entity_type = 'ApexClass' ORDER BY c.name",
@@ -197,13 +202,8 @@ pub struct ApexClassRow {
 /// Every Apex class with its body, by name.
 pub fn apex_classes(connection: &Connection) -> Result<Vec<ApexClassRow>, StoreError> {
     let mut statement = connection.prepare("SELECT id, name, body FROM apex_classes ORDER BY name")?;
-    let rows = statement.query_map([], |row| {
-        Ok(ApexClassRow {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            body: row.get(2)?,
-        })
-    })?;
+    let rows = statement
+        .query_map([], |row| Ok(ApexClassRow { id: row.get(0)?, name: row.get(1)?, body: row.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -226,13 +226,9 @@ mod tests {
             options_json: "{}".into(),
         };
         store.with_tx(|tx| insert_deploy(tx, &row)).expect("insert");
-        store
-            .with_tx(|tx| update_deploy(tx, &row.id, "InProgress", 1, None, "{}"))
-            .expect("update");
-        let found = store
-            .read(|connection| deploy(connection, "0AfHn0000abcdef"))
-            .expect("read")
-            .expect("found");
+        store.with_tx(|tx| update_deploy(tx, &row.id, "InProgress", 1, None, "{}")).expect("update");
+        let found =
+            store.read(|connection| deploy(connection, "0AfHn0000abcdef")).expect("read").expect("found");
         assert_eq!(found.status, "InProgress");
         assert_eq!(found.zip, vec![1, 2, 3]);
         assert!(store.read(|c| deploy(c, "0AfHn0000zzzzzzAAA")).expect("read").is_none());

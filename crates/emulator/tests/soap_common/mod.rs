@@ -20,25 +20,32 @@ pub struct Org {
     pub client: reqwest::Client,
     pub token: String,
     pub state_dir: PathBuf,
+    /// Response bodies not yet checked against the XSD (checked together on drop: one
+    /// xmllint run reads the 2 MB schema once).
+    pending: std::sync::Mutex<Vec<String>>,
+}
+
+impl Drop for Org {
+    fn drop(&mut self) {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if !std::thread::panicking() && !pending.is_empty() {
+            assert_valid_bodies(&pending);
+        }
+    }
 }
 
 pub async fn start(state_dir: &Path) -> Org {
-    let emulator = Emulator::start(EmulatorOptions {
-        state_dir: state_dir.to_path_buf(),
-        port: 0,
-        test_controls: true,
-    })
-    .await
-    .expect("emulator starts");
+    let emulator =
+        Emulator::start(EmulatorOptions { state_dir: state_dir.to_path_buf(), port: 0, test_controls: true })
+            .await
+            .expect("emulator starts");
     let token = emulator.admin_access_token();
     Org {
         emulator,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("client"),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
         token,
         state_dir: state_dir.to_path_buf(),
+        pending: std::sync::Mutex::new(Vec::new()),
     }
 }
 
@@ -58,7 +65,7 @@ impl Org {
     pub async fn call(&self, operation: &str) -> Answer {
         let answer = self.post_raw(&envelope(Some(&self.token), operation)).await;
         if answer.status == 200 {
-            assert_valid_body(&answer.body);
+            self.pending.lock().unwrap_or_else(|p| p.into_inner()).push(answer.body.clone());
         }
         answer
     }
@@ -73,10 +80,7 @@ impl Org {
             .send()
             .await
             .expect("SOAP request");
-        Answer {
-            status: response.status().as_u16(),
-            body: response.text().await.expect("body"),
-        }
+        Answer { status: response.status().as_u16(), body: response.text().await.expect("body") }
     }
 
     /// Deploys `zip` with `options` (DeployOptions children) and returns the deploy id.
@@ -236,7 +240,10 @@ pub fn standard_zip(oauth_extra: &str) -> Vec<u8> {
     let app = connected_app("owner@example.com", CALLBACK, oauth_extra, &["Insights_Plus_API"]);
     let set = permission_set("Insights_Rest_API");
     zip(&[
-        ("package.xml", &package(&[("ConnectedApp", &["Insights_Plus"]), ("PermissionSet", &["Insights_Plus_API"])])),
+        (
+            "package.xml",
+            &package(&[("ConnectedApp", &["Insights_Plus"]), ("PermissionSet", &["Insights_Plus_API"])]),
+        ),
         ("connectedApps/Insights_Plus.connectedApp", &app),
         ("permissionsets/Insights_Plus_API.permissionset", &set),
     ])
@@ -272,35 +279,48 @@ pub fn problems(xml: &str) -> Vec<String> {
     all(xml, "problem")
 }
 
-/// Extracts the element inside `soapenv:Body`, puts the namespaces on it, and validates it
-/// with `xmllint --schema metadata.xsd`.
-pub fn assert_valid_body(envelope: &str) {
-    let start = envelope.find("<soapenv:Body>").expect("soapenv:Body without attributes") + "<soapenv:Body>".len();
+/// Extracts the element inside `soapenv:Body` and puts the namespaces on it.
+pub fn body_element(envelope: &str) -> String {
+    let start =
+        envelope.find("<soapenv:Body>").expect("soapenv:Body without attributes") + "<soapenv:Body>".len();
     let end = envelope.rfind("</soapenv:Body>").expect("end of Body");
     let element = &envelope[start..end];
     let name_end = element.find(['>', ' ', '/']).expect("element name");
-    let with_namespaces = format!(
+    format!(
         "{} xmlns=\"{METADATA_NS}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"{}",
         &element[..name_end],
         &element[name_end..]
-    );
+    )
+}
+
+/// Validates one response body against the XSD.
+pub fn assert_valid_body(envelope: &str) {
+    assert_valid_bodies(&[envelope.to_string()]);
+}
+
+/// Validates response bodies with `xmllint --noout --schema metadata.xsd` in one run.
+pub fn assert_valid_bodies(envelopes: &[String]) {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/salesforce/metadata.xsd");
-    let mut file = tempfile::NamedTempFile::new().expect("temp file");
-    file.write_all(with_namespaces.as_bytes()).expect("write body");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut paths = Vec::new();
+    for (index, envelope) in envelopes.iter().enumerate() {
+        let path = dir.path().join(format!("body-{index}.xml"));
+        std::fs::write(&path, body_element(envelope)).expect("write body");
+        paths.push(path);
+    }
     let output = Command::new("xmllint")
         .arg("--noout")
         .arg("--schema")
         .arg(&schema)
-        .arg(file.path())
+        .args(&paths)
         .output()
         .unwrap_or_else(|error| {
             panic!("xmllint is needed to validate SOAP bodies (apt-get install -y libxml2-utils): {error}")
         });
     assert!(
         output.status.success(),
-        "response body does not validate against {}:\n{}\n{}",
+        "response bodies do not validate against {}:\n{}",
         schema.display(),
         String::from_utf8_lossy(&output.stderr),
-        with_namespaces
     );
 }

@@ -3,11 +3,11 @@
 
 use base64::Engine as _;
 
+use crate::OrgError;
 use crate::client::{OrgClient, Resend};
 use crate::soap::requests::{self, DeployOptions};
 use crate::soap::{flag, number, text};
 use crate::xml_tree::Element;
-use crate::OrgError;
 
 /// `DeployStatus`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -203,15 +203,9 @@ pub(crate) struct AsyncResult {
 
 impl AsyncResult {
     pub(crate) fn parse(operation: &str, response: &Element) -> Result<Self, OrgError> {
-        let result = response
-            .child("result")
-            .ok_or_else(|| missing(operation, "result"))?;
+        let result = response.child("result").ok_or_else(|| missing(operation, "result"))?;
         let id = text(result, "id").ok_or_else(|| missing(operation, "result/id"))?;
-        Ok(Self {
-            id,
-            done: flag(result, "done"),
-            state: text(result, "state").unwrap_or_default(),
-        })
+        Ok(Self { id, done: flag(result, "done"), state: text(result, "state").unwrap_or_default() })
     }
 }
 
@@ -243,9 +237,7 @@ impl OrgClient {
     ) -> Result<DeployResult, OrgError> {
         let body = requests::check_deploy_status(id, include_details);
         let response = self.soap_call("checkDeployStatus", &body, Resend::Safe).await?;
-        let result = response
-            .child("result")
-            .ok_or_else(|| missing("checkDeployStatus", "result"))?;
+        let result = response.child("result").ok_or_else(|| missing("checkDeployStatus", "result"))?;
         Ok(DeployResult::parse(result))
     }
 
@@ -253,18 +245,14 @@ impl OrgClient {
     pub async fn cancel_deploy(&self, id: &str) -> Result<bool, OrgError> {
         let body = requests::cancel_deploy(id);
         let response = self.soap_call("cancelDeploy", &body, Resend::Safe).await?;
-        let result = response
-            .child("result")
-            .ok_or_else(|| missing("cancelDeploy", "result"))?;
+        let result = response.child("result").ok_or_else(|| missing("cancelDeploy", "result"))?;
         Ok(flag(result, "done"))
     }
 
     /// Quick-deploys a successful validation; returns the new deploy id.
     pub async fn deploy_recent_validation(&self, validation_id: &str) -> Result<String, OrgError> {
         let body = requests::deploy_recent_validation(validation_id);
-        let response = self
-            .soap_call("deployRecentValidation", &body, Resend::OnlyIfNotSent)
-            .await?;
+        let response = self.soap_call("deployRecentValidation", &body, Resend::OnlyIfNotSent).await?;
         text(&response, "result").ok_or_else(|| missing("deployRecentValidation", "result"))
     }
 }

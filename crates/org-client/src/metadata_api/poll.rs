@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::OrgError;
 use crate::client::OrgClient;
 use crate::metadata_api::deploy::DeployResult;
-use crate::OrgError;
 
 /// How many early polls may answer INVALID_CROSS_REFERENCE_KEY: an org can take a moment
 /// before a fresh deploy id is known to the status call.
@@ -57,10 +57,7 @@ impl OrgClient {
             let now = Instant::now();
             if now >= deadline {
                 tracing::info!(id, "the wait limit passed; the deploy is still running");
-                return Ok(DeployOutcome::StillRunning {
-                    id: id.to_owned(),
-                    last,
-                });
+                return Ok(DeployOutcome::StillRunning { id: id.to_owned(), last });
             }
             tokio::time::sleep(policy.delay_before(poll).min(deadline - now)).await;
             poll += 1;

@@ -1,11 +1,11 @@
 //! `readMetadata` and `listMetadata` for the types this tool manages.
 
+use crate::OrgError;
 use crate::client::{OrgClient, Resend};
 use crate::metadata_api::deploy::missing;
 use crate::soap::requests;
 use crate::soap::text;
 use crate::xml_tree::{self, Element};
-use crate::OrgError;
 
 /// The ConnectedApp metadata type.
 pub const CONNECTED_APP: &str = "ConnectedApp";
@@ -53,18 +53,12 @@ impl OrgClient {
     ) -> Result<Vec<MetadataRecord>, OrgError> {
         let body = requests::read_metadata(type_name, full_names);
         let response = self.soap_call("readMetadata", &body, Resend::Safe).await?;
-        let result = response
-            .child("result")
-            .ok_or_else(|| missing("readMetadata", "result"))?;
+        let result = response.child("result").ok_or_else(|| missing("readMetadata", "result"))?;
         let records = result
             .children_named("records")
             .filter_map(|record| {
                 let full_name = text(record, "fullName")?;
-                Some(MetadataRecord {
-                    type_name: type_name.to_owned(),
-                    full_name,
-                    element: record.clone(),
-                })
+                Some(MetadataRecord { type_name: type_name.to_owned(), full_name, element: record.clone() })
             })
             .collect();
         Ok(records)

@@ -8,11 +8,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use tokio::time::Instant;
 
+use crate::OrgError;
 use crate::client::{OrgClient, Resend};
 use crate::metadata_api::deploy::{AsyncResult, missing};
 use crate::soap::requests;
 use crate::soap::{flag, text};
-use crate::OrgError;
 
 /// How long a retrieve may take before we give up.
 const RETRIEVE_WAIT: Duration = Duration::from_secs(600);
@@ -48,12 +48,12 @@ impl OrgClient {
             let body = requests::check_retrieve_status(id, true);
             let response = match self.soap_call("checkRetrieveStatus", &body, Resend::Safe).await {
                 Ok(response) => response,
-                Err(error) if error.soap_fault_code() == Some("INVALID_CROSS_REFERENCE_KEY") && poll <= 3 => continue,
+                Err(error) if error.soap_fault_code() == Some("INVALID_CROSS_REFERENCE_KEY") && poll <= 3 => {
+                    continue;
+                }
                 Err(error) => return Err(error),
             };
-            let result = response
-                .child("result")
-                .ok_or_else(|| missing("checkRetrieveStatus", "result"))?;
+            let result = response.child("result").ok_or_else(|| missing("checkRetrieveStatus", "result"))?;
             if !flag(result, "done") {
                 if Instant::now() >= deadline {
                     return Err(OrgError::UnexpectedResponse {
@@ -91,11 +91,7 @@ impl OrgClient {
                     )
                 })
                 .collect();
-            return Ok(RetrieveResult {
-                id: id.to_owned(),
-                zip,
-                messages,
-            });
+            return Ok(RetrieveResult { id: id.to_owned(), zip, messages });
         }
     }
 }
@@ -146,9 +142,7 @@ pub fn unzip_into(zip: &[u8], out_dir: &Path) -> Result<Vec<PathBuf>, OrgError> 
 }
 
 fn safe_relative_path(name: &str) -> Result<PathBuf, OrgError> {
-    let unsafe_entry = || OrgError::UnsafeZipEntry {
-        name: name.to_owned(),
-    };
+    let unsafe_entry = || OrgError::UnsafeZipEntry { name: name.to_owned() };
     if name.starts_with('/') || name.starts_with('\\') || name.contains(':') {
         return Err(unsafe_entry());
     }
@@ -171,9 +165,7 @@ mod tests {
     fn zip_with(names: &[&str]) -> Vec<u8> {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         for name in names {
-            writer
-                .start_file(*name, zip::write::SimpleFileOptions::default())
-                .unwrap();
+            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
             writer.write_all(b"x").unwrap();
         }
         writer.finish().unwrap().into_inner()
@@ -182,7 +174,8 @@ mod tests {
     #[test]
     fn unzips_relative_entries() {
         let dir = tempfile::tempdir().unwrap();
-        let written = unzip_into(&zip_with(&["package.xml", "connectedApps/A.connectedApp"]), dir.path()).unwrap();
+        let written =
+            unzip_into(&zip_with(&["package.xml", "connectedApps/A.connectedApp"]), dir.path()).unwrap();
         assert_eq!(written.len(), 2);
         assert_eq!(std::fs::read(dir.path().join("connectedApps/A.connectedApp")).unwrap(), b"x");
     }

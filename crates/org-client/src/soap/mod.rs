@@ -5,10 +5,10 @@ pub mod requests;
 #[cfg(test)]
 mod tests;
 
+use crate::OrgError;
 use crate::client::{HttpAnswer, OrgClient, Resend};
 use crate::error::body_excerpt;
 use crate::xml_tree::{self, Element};
-use crate::OrgError;
 
 impl OrgClient {
     /// Posts one Metadata API call and returns its `<operationResponse>` element.
@@ -41,9 +41,7 @@ pub(crate) fn read_soap_answer(operation: &str, answer: &HttpAnswer) -> Result<E
     let envelope = match xml_tree::parse(&answer.body) {
         Ok(envelope) => envelope,
         Err(_) if answer.status == 401 => {
-            return Err(OrgError::SessionInvalid {
-                detail: "HTTP 401".into(),
-            });
+            return Err(OrgError::SessionInvalid { detail: "HTTP 401".into() });
         }
         Err(_) if answer.status != 200 => {
             return Err(OrgError::HttpStatus {
@@ -54,9 +52,7 @@ pub(crate) fn read_soap_answer(operation: &str, answer: &HttpAnswer) -> Result<E
         }
         Err(reason) => return Err(unexpected(format!("not XML ({reason})"))),
     };
-    let body = envelope
-        .child("Body")
-        .ok_or_else(|| unexpected("no SOAP Body".into()))?;
+    let body = envelope.child("Body").ok_or_else(|| unexpected("no SOAP Body".into()))?;
     if let Some(fault) = body.child("Fault") {
         return Err(fault_error(operation, fault));
     }
@@ -68,24 +64,16 @@ pub(crate) fn read_soap_answer(operation: &str, answer: &HttpAnswer) -> Result<E
         });
     }
     let response_name = format!("{operation}Response");
-    body.child(&response_name)
-        .cloned()
-        .ok_or_else(|| unexpected(format!("no <{response_name}> in the Body")))
+    body.child(&response_name).cloned().ok_or_else(|| unexpected(format!("no <{response_name}> in the Body")))
 }
 
 fn fault_error(operation: &str, fault: &Element) -> OrgError {
     let fault_code = fault.child_text("faultcode").unwrap_or_default().to_owned();
     let fault_string = fault.child_text("faultstring").unwrap_or_default().to_owned();
     if fault_code.ends_with("INVALID_SESSION_ID") {
-        return OrgError::SessionInvalid {
-            detail: fault_string,
-        };
+        return OrgError::SessionInvalid { detail: fault_string };
     }
-    OrgError::SoapFault {
-        operation: operation.to_owned(),
-        fault_code,
-        fault_string,
-    }
+    OrgError::SoapFault { operation: operation.to_owned(), fault_code, fault_string }
 }
 
 /// Reads a boolean child (`true`/`false`); absent or other text is `false`.
@@ -95,16 +83,10 @@ pub(crate) fn flag(element: &Element, name: &str) -> bool {
 
 /// Reads an integer child; absent or unreadable is 0.
 pub(crate) fn number(element: &Element, name: &str) -> u32 {
-    element
-        .child_text(name)
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(0)
+    element.child_text(name).and_then(|text| text.parse().ok()).unwrap_or(0)
 }
 
 /// Reads an optional text child (empty text counts as absent).
 pub(crate) fn text(element: &Element, name: &str) -> Option<String> {
-    element
-        .child_text(name)
-        .filter(|text| !text.is_empty())
-        .map(str::to_owned)
+    element.child_text(name).filter(|text| !text.is_empty()).map(str::to_owned)
 }

@@ -23,12 +23,7 @@ pub struct DeployOptions {
 
 impl Default for DeployOptions {
     fn default() -> Self {
-        Self {
-            check_only: false,
-            ignore_warnings: false,
-            rollback_on_error: true,
-            single_package: true,
-        }
+        Self { check_only: false, ignore_warnings: false, rollback_on_error: true, single_package: true }
     }
 }
 
@@ -39,9 +34,7 @@ struct Body {
 
 impl Body {
     fn new(operation: &str) -> Self {
-        let mut body = Self {
-            writer: Writer::new(Vec::new()),
-        };
+        let mut body = Self { writer: Writer::new(Vec::new()) };
         let start = BytesStart::new(operation).with_attributes([("xmlns", METADATA_NAMESPACE)]);
         body.write(quick_xml::events::Event::Start(start));
         body
@@ -99,8 +92,7 @@ pub fn deploy(zip_base64: &str, options: &DeployOptions) -> String {
 /// `checkDeployStatus{asyncProcessId, includeDetails}`.
 pub fn check_deploy_status(async_process_id: &str, include_details: bool) -> String {
     let mut body = Body::new("checkDeployStatus");
-    body.leaf("asyncProcessId", async_process_id)
-        .flag("includeDetails", include_details);
+    body.leaf("asyncProcessId", async_process_id).flag("includeDetails", include_details);
     body.finish("checkDeployStatus")
 }
 
@@ -133,17 +125,14 @@ pub fn retrieve(api_version: &str, members: &[(&str, Vec<String>)]) -> String {
         }
         body.leaf("name", type_name).close("types");
     }
-    body.leaf("version", api_version)
-        .close("unpackaged")
-        .close("retrieveRequest");
+    body.leaf("version", api_version).close("unpackaged").close("retrieveRequest");
     body.finish("retrieve")
 }
 
 /// `checkRetrieveStatus{asyncProcessId, includeZip}`.
 pub fn check_retrieve_status(async_process_id: &str, include_zip: bool) -> String {
     let mut body = Body::new("checkRetrieveStatus");
-    body.leaf("asyncProcessId", async_process_id)
-        .flag("includeZip", include_zip);
+    body.leaf("asyncProcessId", async_process_id).flag("includeZip", include_zip);
     body.finish("checkRetrieveStatus")
 }
 

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use super::requests::{self, DeployOptions};
 use super::read_soap_answer;
+use super::requests::{self, DeployOptions};
+use crate::OrgError;
 use crate::client::HttpAnswer;
 use crate::metadata_api::deploy::{DeployResult, DeployStatus};
-use crate::OrgError;
 
 const DEPLOY_ID: &str = "0Af000000000001AAA";
 
@@ -30,7 +30,9 @@ fn schema_errors(body: &str) -> Vec<String> {
         .arg(&file)
         .output()
         .unwrap_or_else(|error| {
-            panic!("xmllint is needed for these tests ({error}); install it: apt-get install -y libxml2-utils")
+            panic!(
+                "xmllint is needed for these tests ({error}); install it: apt-get install -y libxml2-utils"
+            )
         });
     let stderr = String::from_utf8_lossy(&output.stderr);
     let errors: Vec<String> = stderr
@@ -107,12 +109,18 @@ const FAULT: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope x
 
 #[test]
 fn faults_become_typed_errors() {
-    let fault = FAULT.replace("CODE", "INVALID_CROSS_REFERENCE_KEY").replace("TEXT", "invalid cross reference id");
+    let fault =
+        FAULT.replace("CODE", "INVALID_CROSS_REFERENCE_KEY").replace("TEXT", "invalid cross reference id");
     let error = read_soap_answer("checkDeployStatus", &answer(500, &fault)).unwrap_err();
     assert_eq!(error.soap_fault_code(), Some("INVALID_CROSS_REFERENCE_KEY"));
-    assert_eq!(error.to_string(), "checkDeployStatus failed: sf:INVALID_CROSS_REFERENCE_KEY: invalid cross reference id");
+    assert_eq!(
+        error.to_string(),
+        "checkDeployStatus failed: sf:INVALID_CROSS_REFERENCE_KEY: invalid cross reference id"
+    );
 
-    let expired = FAULT.replace("CODE", "INVALID_SESSION_ID").replace("TEXT", "INVALID_SESSION_ID: Session expired or invalid");
+    let expired = FAULT
+        .replace("CODE", "INVALID_SESSION_ID")
+        .replace("TEXT", "INVALID_SESSION_ID: Session expired or invalid");
     let error = read_soap_answer("deploy", &answer(500, &expired)).unwrap_err();
     assert!(matches!(error, OrgError::SessionInvalid { .. }));
     assert!(error.to_string().contains("sf org login web"), "{error}");
@@ -124,7 +132,9 @@ fn faults_become_typed_errors() {
 #[test]
 fn reads_a_failed_deploy_with_and_without_component_details() {
     let response = |result: &str| {
-        format!(r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><checkDeployStatusResponse><result>{result}</result></checkDeployStatusResponse></soapenv:Body></soapenv:Envelope>"#)
+        format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><checkDeployStatusResponse><result>{result}</result></checkDeployStatusResponse></soapenv:Body></soapenv:Envelope>"#
+        )
     };
     let with_details = response(
         "<checkOnly>false</checkOnly><details><componentFailures><changed>false</changed>\

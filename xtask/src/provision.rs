@@ -1,0 +1,203 @@
+//! `cargo xtask provision`: generate → validate → deploy → assign → consumer key and secret →
+//! end-to-end auth check, one line per step and a summary table at the end.
+//!
+//! Every step is idempotent (the deploy compares with the org first and deploys nothing when
+//! they match), so after a failure the rerun picks up where the last run stopped.
+
+use std::path::Path;
+
+use anyhow::bail;
+use clap::Args;
+
+use crate::insights::{Insights, RunOutput};
+use crate::org::OrgArgs;
+use crate::report::{Check, Format, render};
+
+/// Where the generated files go.
+pub const GENERATED_DIR: &str = "target/insights/generated";
+
+/// Flags of `cargo xtask provision`.
+#[derive(Debug, Clone, Args)]
+pub struct ProvisionArgs {
+    #[command(flatten)]
+    pub org: OrgArgs,
+
+    /// Show what would change in the org, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Skip the end-to-end auth check (for orgs where nobody can log in interactively).
+    #[arg(long)]
+    pub skip_auth_check: bool,
+}
+
+/// What a whole run did, step by step.
+#[derive(Debug, Clone)]
+pub struct ProvisionReport {
+    /// One entry per step that ran.
+    pub steps: Vec<Check>,
+    /// True when every step succeeded.
+    pub passed: bool,
+}
+
+/// Runs the job; prints progress on stderr and the summary on stdout.
+pub fn run(root: &Path, args: &ProvisionArgs) -> anyhow::Result<ProvisionReport> {
+    let target = args.org.connect(root, true)?;
+    eprintln!("provision: working on {}", target.description);
+    if target.embedded.is_some() {
+        eprintln!("provision: no org configured (no --target-org, --instance-url or SF_* variables): using the embedded org");
+    }
+    let insights = &target.insights;
+    let mut steps = Vec::new();
+    let outcome = if args.dry_run { dry_run(insights, &mut steps) } else { all_steps(insights, args, &mut steps) };
+    let passed = outcome.is_ok() && steps.iter().all(|s| s.passed);
+    println!("{}", render(&steps, Format::Table, "provision"));
+    if let Err(error) = outcome {
+        eprintln!("provision: {error:#}");
+        eprintln!("provision: nothing done so far is undone; fix the cause and run `cargo xtask provision` again to resume.");
+    } else if args.dry_run {
+        eprintln!("provision: dry run, nothing was changed");
+    } else {
+        eprintln!("provision: done");
+    }
+    Ok(ProvisionReport { steps, passed })
+}
+
+fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) -> anyhow::Result<()> {
+    step(steps, "generate", "metadata written to target/insights/generated", || {
+        let out = insights.run(&["generate", "--out", GENERATED_DIR, "--json"])?;
+        let count = out.json().and_then(|j| j["files"].as_array().map(Vec::len)).unwrap_or(0);
+        Ok((out, format!("{count} files in {GENERATED_DIR}")))
+    })?;
+    step(steps, "review", "the guide's settings", || {
+        let out = insights.run(&["review", "--json"])?;
+        let json = out.json().unwrap_or_default();
+        let warnings: Vec<String> =
+            json["warnings"].as_array().into_iter().flatten().filter_map(|w| w["message"].as_str().map(String::from)).collect();
+        for warning in &warnings {
+            eprintln!("provision:   warning: {warning}");
+        }
+        let rows = json["rows"].as_array().map_or(0, Vec::len);
+        Ok((out, format!("{rows} settings, {} warnings (cargo run -p insights-cli -- review)", warnings.len())))
+    })?;
+    step(steps, "validate", "the org accepts the package (check-only deploy)", || {
+        let out = insights.run_on_org(&["deploy", "--check-only"])?;
+        let detail = last_line(&out);
+        Ok((out, detail))
+    })?;
+    step(steps, "deploy", "app and permission set deployed and read back", || {
+        let out = insights.run_on_org(&["deploy"])?;
+        let detail = last_line(&out);
+        Ok((out, detail))
+    })?;
+    step(steps, "assign", "permission set assigned to assign_to", || {
+        let out = insights.run_on_org(&["assign", "--json"])?;
+        let detail = out.json().map_or_else(|| last_line(&out), |json| describe_assignments(&json));
+        Ok((out, detail))
+    })?;
+    step(steps, "consumer", "consumer key from the org, secret known", || {
+        let out = insights.run_on_org(&["consumer", "--json"])?;
+        let json = out.json().unwrap_or_default();
+        let key = json["consumer_key"].as_str().map(|k| format!("key {}…", k.chars().take(8).collect::<String>()));
+        let source = json["secret_source"].as_str().map_or("secret unknown".to_string(), |s| format!("secret from {s}"));
+        Ok((out, format!("{}, {source}", key.unwrap_or_else(|| "no key".into()))))
+    })?;
+    if args.skip_auth_check {
+        steps.push(Check {
+            group: "step".into(),
+            name: "auth-check".into(),
+            expected: "login, refresh, Insights+ call, policy probes".into(),
+            observed: "skipped (--skip-auth-check)".into(),
+            passed: true,
+        });
+        return Ok(());
+    }
+    step(steps, "auth-check", "login, refresh, Insights+ call, policy probes", || {
+        let out = insights.run_on_org(&["auth-check", "--json"])?;
+        let json = out.json().unwrap_or_default();
+        let checks = json["checks"].as_array().cloned().unwrap_or_default();
+        let failed: Vec<String> = checks
+            .iter()
+            .filter(|c| c["passed"] == false)
+            .filter_map(|c| c["check"].as_str().map(String::from))
+            .collect();
+        let detail = if failed.is_empty() && out.success() {
+            format!("{} checks passed", checks.len())
+        } else if failed.is_empty() {
+            out.reason()
+        } else {
+            format!("failed: {}", failed.join(", "))
+        };
+        Ok((out, detail))
+    })
+}
+
+fn dry_run(insights: &Insights, steps: &mut Vec<Check>) -> anyhow::Result<()> {
+    step(steps, "review", "the guide's settings", || {
+        let out = insights.run(&["review", "--json"])?;
+        Ok((out, "configuration and templates are valid".into()))
+    })?;
+    let out = insights.run_on_org(&["diff", "--json"])?;
+    let json = out.json().unwrap_or_default();
+    let rows = json["rows"].as_array().cloned().unwrap_or_default();
+    if rows.is_empty() {
+        bail!("comparing with the org failed: {}", out.reason());
+    }
+    let changes: Vec<&serde_json::Value> = rows.iter().filter(|r| r["matches"] == false).collect();
+    for row in &changes {
+        eprintln!(
+            "provision:   would change {}: {} -> {}",
+            row["setting"].as_str().unwrap_or("?"),
+            row["deployed"].as_str().unwrap_or(""),
+            row["desired"].as_str().unwrap_or("")
+        );
+    }
+    steps.push(Check {
+        group: "step".into(),
+        name: "deploy".into(),
+        expected: "what a deploy would change".into(),
+        observed: if changes.is_empty() { "nothing: the org matches".into() } else { format!("{} settings would change", changes.len()) },
+        passed: true,
+    });
+    Ok(())
+}
+
+fn step(
+    steps: &mut Vec<Check>,
+    name: &str,
+    expected: &str,
+    action: impl FnOnce() -> anyhow::Result<(RunOutput, String)>,
+) -> anyhow::Result<()> {
+    eprintln!("provision: {name} …");
+    let (out, detail) = action()?;
+    let passed = out.success();
+    eprintln!("provision: {name}: {}", if passed { &detail } else { "failed" });
+    steps.push(Check {
+        group: "step".into(),
+        name: name.into(),
+        expected: expected.into(),
+        observed: if passed { detail } else { out.reason() },
+        passed,
+    });
+    if !passed {
+        if !out.stdout.trim().is_empty() {
+            eprintln!("{}", out.stdout.trim_end());
+        }
+        eprintln!("{}", out.stderr.trim_end());
+        bail!("step {name} failed (exit code {})", out.code.map_or("none".into(), |c| c.to_string()));
+    }
+    Ok(())
+}
+
+fn last_line(out: &RunOutput) -> String {
+    out.stdout.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("done").trim().to_string()
+}
+
+fn describe_assignments(json: &serde_json::Value) -> String {
+    let items = json.as_array().cloned().unwrap_or_default();
+    let parts: Vec<String> = items
+        .iter()
+        .map(|a| format!("{} ({})", a["username"].as_str().unwrap_or("?"), a["status"].as_str().unwrap_or("?")))
+        .collect();
+    if parts.is_empty() { "no users".into() } else { parts.join(", ") }
+}
