@@ -47,7 +47,8 @@ impl RunOutput {
 
     /// The last non-empty line of stderr, for a one-line reason.
     pub fn reason(&self) -> String {
-        let from = |text: &str| text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string());
+        let from =
+            |text: &str| text.lines().rev().find(|l| !l.trim().is_empty()).map(|l| l.trim().to_string());
         from(&self.stderr).or_else(|| from(&self.stdout)).unwrap_or_else(|| "no output".into())
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::embedded::{EmbeddedOrg, STATE_DIR};
+use crate::embedded::STATE_DIR;
 use crate::insights::Insights;
 
 /// Connection flags shared by `provision` and `verify-setup`.
@@ -34,31 +34,56 @@ pub struct OrgArgs {
     /// More log output from each step.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Environment added to every `insights` step (tests point the secret store elsewhere).
+    #[arg(skip)]
+    pub extra_env: Vec<(String, String)>,
+
+    /// A prebuilt `insights` binary; built from the workspace when absent.
+    #[arg(skip)]
+    pub insights_binary: Option<PathBuf>,
 }
 
 /// The org a task works on, and how `insights` reaches it.
 pub struct Target {
     /// How to run `insights` against the org.
     pub insights: Insights,
-    /// The embedded org, when one was started (stopped on drop).
-    pub embedded: Option<EmbeddedOrg>,
+    /// True when the embedded org emulator is the target.
+    pub embedded: bool,
     /// A one-line description for the log.
     pub description: String,
 }
 
 impl OrgArgs {
+    /// The value of a variable for the steps: from `extra_env`, else the environment.
+    pub fn env_value(&self, name: &str) -> Option<String> {
+        self.extra_env
+            .iter()
+            .rev()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .or_else(|| std::env::var(name).ok())
+            .filter(|value| !value.trim().is_empty())
+    }
+
     /// True when no org is named: the embedded emulator is used.
     pub fn wants_embedded(&self) -> bool {
         self.target_org.is_none() && self.instance_url.is_none() && self.access_token.is_none()
     }
 
-    /// Builds `insights`, then connects to the named org or starts the embedded one.
+    /// Builds `insights` and says how it reaches the named org, or the embedded one (which
+    /// must already exist unless `start_embedded`).
     pub fn connect(&self, root: &Path, start_embedded: bool) -> anyhow::Result<Target> {
-        let binary = crate::insights::build(root)?;
+        let binary = match &self.insights_binary {
+            Some(binary) => binary.clone(),
+            None => crate::insights::build(root)?,
+        };
+        let mut env = vec![("INSIGHTS_CONFIG".to_string(), root.join(&self.config).display().to_string())];
+        env.extend(self.extra_env.iter().cloned());
         let mut insights = Insights {
             binary,
             workdir: root.to_path_buf(),
-            env: vec![("INSIGHTS_CONFIG".into(), self.config.display().to_string())],
+            env,
             global_flags: match self.verbose {
                 0 => Vec::new(),
                 n => vec![format!("-{}", "v".repeat(usize::from(n)))],
@@ -67,27 +92,33 @@ impl OrgArgs {
         };
         if let Some(alias) = &self.target_org {
             insights.org_flags = vec!["--target-org".into(), alias.clone()];
-            return Ok(Target { insights, embedded: None, description: format!("org {alias} (Salesforce CLI login)") });
+            return Ok(Target {
+                insights,
+                embedded: false,
+                description: format!("org {alias} (Salesforce CLI login)"),
+            });
         }
         if let (Some(url), Some(token)) = (&self.instance_url, &self.access_token) {
             insights.env.push(("SF_INSTANCE_URL".into(), url.clone()));
             insights.env.push(("SF_ACCESS_TOKEN".into(), token.clone()));
-            return Ok(Target { insights, embedded: None, description: format!("org at {url}") });
+            return Ok(Target { insights, embedded: false, description: format!("org at {url}") });
         }
         if !self.wants_embedded() {
-            anyhow::bail!("give both --instance-url and --access-token (or SF_INSTANCE_URL and SF_ACCESS_TOKEN)");
+            anyhow::bail!(
+                "give both --instance-url and --access-token (or SF_INSTANCE_URL and SF_ACCESS_TOKEN)"
+            );
         }
+        // Each `insights` step opens the embedded org itself on the same state folder, so the
+        // org, its tokens and the consumer secret carry over from step to step and run to run.
         let state_dir = root.join(&self.state_dir);
-        if !start_embedded {
-            anyhow::bail!("no org configured");
+        if !start_embedded && !state_dir.join("org.sqlite").exists() {
+            anyhow::bail!(
+                "nothing was provisioned in the embedded org ({} does not exist)",
+                self.state_dir.display()
+            );
         }
-        let embedded = EmbeddedOrg::start(&insights, &state_dir, false)?;
-        insights.env.extend(embedded.env());
-        let description = format!(
-            "the embedded org emulator at {} (state in {})",
-            embedded.instance_url,
-            self.state_dir.display()
-        );
-        Ok(Target { insights, embedded: Some(embedded), description })
+        insights.org_flags = vec!["--state-dir".into(), state_dir.display().to_string()];
+        let description = format!("the embedded org emulator (state in {})", self.state_dir.display());
+        Ok(Target { insights, embedded: true, description })
     }
 }

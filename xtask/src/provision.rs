@@ -44,17 +44,22 @@ pub struct ProvisionReport {
 pub fn run(root: &Path, args: &ProvisionArgs) -> anyhow::Result<ProvisionReport> {
     let target = args.org.connect(root, true)?;
     eprintln!("provision: working on {}", target.description);
-    if target.embedded.is_some() {
-        eprintln!("provision: no org configured (no --target-org, --instance-url or SF_* variables): using the embedded org");
+    if target.embedded {
+        eprintln!(
+            "provision: no org configured (no --target-org, --instance-url or SF_* variables): using the embedded org"
+        );
     }
     let insights = &target.insights;
     let mut steps = Vec::new();
-    let outcome = if args.dry_run { dry_run(insights, &mut steps) } else { all_steps(insights, args, &mut steps) };
+    let outcome =
+        if args.dry_run { dry_run(insights, &mut steps) } else { all_steps(insights, args, &mut steps) };
     let passed = outcome.is_ok() && steps.iter().all(|s| s.passed);
     println!("{}", render(&steps, Format::Table, "provision"));
     if let Err(error) = outcome {
         eprintln!("provision: {error:#}");
-        eprintln!("provision: nothing done so far is undone; fix the cause and run `cargo xtask provision` again to resume.");
+        eprintln!(
+            "provision: nothing done so far is undone; fix the cause and run `cargo xtask provision` again to resume."
+        );
     } else if args.dry_run {
         eprintln!("provision: dry run, nothing was changed");
     } else {
@@ -72,13 +77,20 @@ fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) 
     step(steps, "review", "the guide's settings", || {
         let out = insights.run(&["review", "--json"])?;
         let json = out.json().unwrap_or_default();
-        let warnings: Vec<String> =
-            json["warnings"].as_array().into_iter().flatten().filter_map(|w| w["message"].as_str().map(String::from)).collect();
+        let warnings: Vec<String> = json["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|w| w["message"].as_str().map(String::from))
+            .collect();
         for warning in &warnings {
             eprintln!("provision:   warning: {warning}");
         }
         let rows = json["rows"].as_array().map_or(0, Vec::len);
-        Ok((out, format!("{rows} settings, {} warnings (cargo run -p insights-cli -- review)", warnings.len())))
+        Ok((
+            out,
+            format!("{rows} settings, {} warnings (cargo run -p insights-cli -- review)", warnings.len()),
+        ))
     })?;
     step(steps, "validate", "the org accepts the package (check-only deploy)", || {
         let out = insights.run_on_org(&["deploy", "--check-only"])?;
@@ -98,8 +110,11 @@ fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) 
     step(steps, "consumer", "consumer key from the org, secret known", || {
         let out = insights.run_on_org(&["consumer", "--json"])?;
         let json = out.json().unwrap_or_default();
-        let key = json["consumer_key"].as_str().map(|k| format!("key {}…", k.chars().take(8).collect::<String>()));
-        let source = json["secret_source"].as_str().map_or("secret unknown".to_string(), |s| format!("secret from {s}"));
+        let key =
+            json["consumer_key"].as_str().map(|k| format!("key {}…", k.chars().take(8).collect::<String>()));
+        let source = json["secret_source"]
+            .as_str()
+            .map_or("secret unknown".to_string(), |s| format!("secret from {s}"));
         Ok((out, format!("{}, {source}", key.unwrap_or_else(|| "no key".into()))))
     })?;
     if args.skip_auth_check {
@@ -156,7 +171,11 @@ fn dry_run(insights: &Insights, steps: &mut Vec<Check>) -> anyhow::Result<()> {
         group: "step".into(),
         name: "deploy".into(),
         expected: "what a deploy would change".into(),
-        observed: if changes.is_empty() { "nothing: the org matches".into() } else { format!("{} settings would change", changes.len()) },
+        observed: if changes.is_empty() {
+            "nothing: the org matches".into()
+        } else {
+            format!("{} settings would change", changes.len())
+        },
         passed: true,
     });
     Ok(())
@@ -197,7 +216,9 @@ fn describe_assignments(json: &serde_json::Value) -> String {
     let items = json.as_array().cloned().unwrap_or_default();
     let parts: Vec<String> = items
         .iter()
-        .map(|a| format!("{} ({})", a["username"].as_str().unwrap_or("?"), a["status"].as_str().unwrap_or("?")))
+        .map(|a| {
+            format!("{} ({})", a["username"].as_str().unwrap_or("?"), a["status"].as_str().unwrap_or("?"))
+        })
         .collect();
     if parts.is_empty() { "no users".into() } else { parts.join(", ") }
 }

@@ -64,9 +64,20 @@ fn junit(checks: &[Check], suite: &str) -> String {
         escape(suite),
         checks.len()
     );
-    let _ = writeln!(out, "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">", escape(suite), checks.len());
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+        escape(suite),
+        checks.len()
+    );
     for check in checks {
-        let _ = write!(out, "    <testcase classname=\"{}.{}\" name=\"{}\"", escape(suite), escape(&check.group), escape(&check.name));
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}.{}\" name=\"{}\"",
+            escape(suite),
+            escape(&check.group),
+            escape(&check.name)
+        );
         if check.passed {
             out.push_str("/>\n");
         } else {
@@ -83,7 +94,11 @@ fn junit(checks: &[Check], suite: &str) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\n', "&#10;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\n', "&#10;")
 }
 
 #[cfg(test)]
@@ -91,12 +106,22 @@ mod tests {
     use super::*;
 
     fn check(name: &str, passed: bool) -> Check {
-        Check { group: "setting".into(), name: name.into(), expected: "a<b".into(), observed: "c".into(), passed }
+        Check {
+            group: "setting".into(),
+            name: name.into(),
+            expected: "a<b".into(),
+            observed: "c".into(),
+            passed,
+        }
     }
 
     #[test]
     fn junit_counts_failures_and_escapes() {
-        let xml = render(&[check("IP Relaxation", true), check("Timeout \"Value\"", false)], Format::Junit, "verify-setup");
+        let xml = render(
+            &[check("IP Relaxation", true), check("Timeout \"Value\"", false)],
+            Format::Junit,
+            "verify-setup",
+        );
         assert!(xml.contains("tests=\"2\" failures=\"1\""));
         assert!(xml.contains("name=\"Timeout &quot;Value&quot;\""));
         assert!(xml.contains("<failure message=\"expected a&lt;b, observed c\"/>"));
@@ -104,7 +129,8 @@ mod tests {
 
     #[test]
     fn json_says_whether_everything_passed() {
-        let json: serde_json::Value = serde_json::from_str(&render(&[check("x", false)], Format::Json, "s")).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&[check("x", false)], Format::Json, "s")).unwrap();
         assert_eq!(json["passed"], false);
         assert_eq!(json["failed"], 1);
     }

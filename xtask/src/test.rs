@@ -28,10 +28,13 @@ fn ensure_xmllint() -> anyhow::Result<()> {
     }
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0");
     if !is_root || !has("apt-get") {
-        bail!("xmllint is missing: install it (Debian/Ubuntu: sudo apt-get install libxml2-utils; macOS: it ships with the system)");
+        bail!(
+            "xmllint is missing: install it (Debian/Ubuntu: sudo apt-get install libxml2-utils; macOS: it ships with the system)"
+        );
     }
     eprintln!("installing xmllint (libxml2-utils) with apt-get");
-    let quiet = |args: &[&str]| Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status();
+    let quiet =
+        |args: &[&str]| Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status();
     quiet(&["update", "-qq"]).context("apt-get update")?;
     let status = quiet(&["install", "-y", "-qq", "libxml2-utils"]).context("apt-get install")?;
     if !status.success() || !has("xmllint") {

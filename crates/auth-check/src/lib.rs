@@ -14,6 +14,7 @@
 //! a log, an error or a report. Requests to anything but https (or http on loopback) are refused.
 
 pub mod authorize;
+pub mod check_names;
 pub mod error;
 pub mod explain;
 pub mod flow;

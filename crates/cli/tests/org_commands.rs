@@ -32,9 +32,13 @@ impl Org {
     async fn start() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("insights.toml"), CONFIG).expect("config written");
-        let emulator = Emulator::start(EmulatorOptions { state_dir: dir.path().join("org"), port: 0, test_controls: true })
-            .await
-            .expect("emulator starts");
+        let emulator = Emulator::start(EmulatorOptions {
+            state_dir: dir.path().join("org"),
+            port: 0,
+            test_controls: true,
+        })
+        .await
+        .expect("emulator starts");
         let token = emulator.admin_access_token();
         Self { emulator, dir, token }
     }
@@ -57,7 +61,8 @@ impl Org {
             .arg(self.emulator.instance_url())
             .arg("--access-token")
             .arg(&self.token);
-        let output: Output = tokio::task::spawn_blocking(move || command.output()).await.expect("joins").expect("runs");
+        let output: Output =
+            tokio::task::spawn_blocking(move || command.output()).await.expect("joins").expect("runs");
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         (output.status.code().unwrap_or(-1), text(&output.stdout), text(&output.stderr))
     }
@@ -127,7 +132,10 @@ async fn deploy_diff_assign_consumer_and_retrieve() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failed_deploy_prints_a_table_of_component_failures() {
     let org = Org::start().await;
-    org.control("deploy-failures", r#"{"fullName": "Insights_API_Authorization", "problem": "Injected problem"}"#);
+    org.control(
+        "deploy-failures",
+        r#"{"fullName": "Insights_API_Authorization", "problem": "Injected problem"}"#,
+    );
 
     let (code, out, err) = org.insights(&["deploy"]).await;
 

@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::rest::auth::api_session;
 use crate::rest::error::ApiError;
 use crate::state::AppState;
-use crate::store::org::{self, ApexClass};
 use crate::store::access;
+use crate::store::org::{self, ApexClass};
 
 /// Routes of Apex REST.
 pub fn router() -> Router<AppState> {
@@ -57,9 +57,7 @@ fn handle(state: &AppState, path: &str, method: &Method, headers: &HeaderMap) ->
             )
         })?;
     let granted = session.modify_all_data
-        || state
-            .store
-            .read(|connection| access::user_granted(connection, &session.user_id, &class.id))?;
+        || state.store.read(|connection| access::user_granted(connection, &session.user_id, &class.id))?;
     if !granted {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -41,9 +41,7 @@ pub fn format_iso(time: DateTime<Utc>) -> String {
 
 /// Parses a dateTime written by [`format_iso`] (or any RFC 3339 time).
 pub fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|time| time.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text).ok().map(|time| time.with_timezone(&Utc))
 }
 
 #[cfg(test)]

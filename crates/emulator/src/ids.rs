@@ -79,11 +79,7 @@ pub fn short(id: &str) -> &str {
 
 /// `len` random characters from `[A-Za-z0-9]`.
 pub fn random_base62(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 /// A new access token (session id): the 15-character org id, `!`, then random characters.
@@ -109,9 +105,7 @@ pub fn new_consumer_key() -> String {
 /// A new consumer secret: 64 upper-case hexadecimal digits, as Salesforce generates them.
 pub fn new_consumer_secret() -> String {
     let mut rng = rand::thread_rng();
-    (0..64)
-        .map(|_| char::from(b"0123456789ABCDEF"[rng.gen_range(0..16)]))
-        .collect()
+    (0..64).map(|_| char::from(b"0123456789ABCDEF"[rng.gen_range(0..16)])).collect()
 }
 
 #[cfg(test)]
@@ -141,10 +135,7 @@ mod tests {
         assert_eq!(normalize("005"), None);
         assert_eq!(normalize("005Hn0000abc'; --"), None);
         assert_eq!(normalize("001A000001Jk0WqZZZ"), None);
-        assert_eq!(
-            normalize("001A000001Jk0Wqiaj").as_deref(),
-            Some("001A000001Jk0WqIAJ")
-        );
+        assert_eq!(normalize("001A000001Jk0Wqiaj").as_deref(), Some("001A000001Jk0WqIAJ"));
     }
 
     #[test]

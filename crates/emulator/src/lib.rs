@@ -62,10 +62,7 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter
-            .debug_struct("Emulator")
-            .field("address", &self.address)
-            .finish_non_exhaustive()
+        formatter.debug_struct("Emulator").field("address", &self.address).finish_non_exhaustive()
     }
 }
 
@@ -86,14 +83,9 @@ impl Emulator {
 
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))
             .await
-            .map_err(|source| EmulatorError::Bind {
-                port: options.port,
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| EmulatorError::Bind {
-            port: options.port,
-            source,
-        })?;
+            .map_err(|source| EmulatorError::Bind { port: options.port, source })?;
+        let address =
+            listener.local_addr().map_err(|source| EmulatorError::Bind { port: options.port, source })?;
         let state = AppState {
             store,
             clock,
@@ -119,12 +111,7 @@ impl Emulator {
             }
         });
         tracing::info!(%address, test_controls = options.test_controls, "emulator listening");
-        Ok(Self {
-            state,
-            address,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        Ok(Self { state, address, stop: Some(stop), task: Some(task) })
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -86,15 +86,11 @@ pub fn app(state: AppState) -> Router {
     if state.test_controls {
         routes = routes.merge(crate::controls::router());
     }
-    let routes = routes
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state.clone());
+    let routes =
+        routes.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(state.clone());
     // The layer sits on an outer router whose only route is the inner one, so it runs before
     // routing and can rewrite the path (trailing slashes).
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::from_fn_with_state(state, around_request))
+    Router::new().fallback_service(routes).layer(middleware::from_fn_with_state(state, around_request))
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -145,13 +141,7 @@ fn without_trailing_slash(uri: &Uri) -> Option<Uri> {
 }
 
 fn content_length(request: &Request) -> Option<u64> {
-    request
-        .headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    request.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 fn injected_failure(status: u16) -> Response {
@@ -168,14 +158,10 @@ fn too_large(length: u64) -> Response {
     let mut response = ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "REQUEST_TOO_LARGE",
-        format!(
-            "The request body ({length} bytes) exceeds the emulator's limit of {MAX_BODY_BYTES} bytes"
-        ),
+        format!("The request body ({length} bytes) exceeds the emulator's limit of {MAX_BODY_BYTES} bytes"),
     )
     .into_response();
-    response
-        .headers_mut()
-        .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
+    response.headers_mut().insert(header::CONNECTION, header::HeaderValue::from_static("close"));
     response
 }
 

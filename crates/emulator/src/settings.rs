@@ -72,10 +72,7 @@ impl Settings {
             save(&path, &defaults)?;
             defaults
         };
-        Ok(Self {
-            path,
-            current: Arc::new(RwLock::new(current)),
-        })
+        Ok(Self { path, current: Arc::new(RwLock::new(current)) })
     }
 
     /// A copy of the current settings.
@@ -110,10 +107,8 @@ impl Settings {
 
 /// Writes the settings through a temporary file and a rename, so a crash never leaves half a file.
 fn save(path: &Path, settings: &OrgSettings) -> Result<(), EmulatorError> {
-    let body = toml::to_string(settings).map_err(|error| EmulatorError::BadFile {
-        path: path.to_path_buf(),
-        message: error.to_string(),
-    })?;
+    let body = toml::to_string(settings)
+        .map_err(|error| EmulatorError::BadFile { path: path.to_path_buf(), message: error.to_string() })?;
     let text = format!("# Settings of the emulated org (insights emulator). Read at start.\n{body}");
     write_atomically(path, &text)
 }
@@ -123,9 +118,5 @@ pub(crate) fn write_atomically(path: &Path, text: &str) -> Result<(), EmulatorEr
     let temporary = path.with_extension("toml.tmp");
     std::fs::write(&temporary, text)
         .and_then(|()| std::fs::rename(&temporary, path))
-        .map_err(|source| EmulatorError::Io {
-            action: "writing",
-            path: path.to_path_buf(),
-            source,
-        })
+        .map_err(|source| EmulatorError::Io { action: "writing", path: path.to_path_buf(), source })
 }

@@ -42,8 +42,7 @@ impl AppState {
     /// A valid admin session, minted anew when the last one was expired or revoked.
     pub fn admin_access_token(&self) -> Result<String, StoreError> {
         let now = self.clock.now_epoch();
-        self.store
-            .with_tx(|tx| crate::store::org::ensure_admin_token(tx, &self.admin_user_id, now))
+        self.store.with_tx(|tx| crate::store::org::ensure_admin_token(tx, &self.admin_user_id, now))
     }
 }
 

@@ -146,16 +146,12 @@ impl UsersFile {
                 path: path.clone(),
                 source,
             })?;
-            toml::from_str(&text).map_err(|error| EmulatorError::BadFile {
-                path: path.clone(),
-                message: error.to_string(),
-            })?
+            toml::from_str(&text)
+                .map_err(|error| EmulatorError::BadFile { path: path.clone(), message: error.to_string() })?
         } else {
             let file = Self::default();
-            let body = toml::to_string(&file).map_err(|error| EmulatorError::BadFile {
-                path: path.clone(),
-                message: error.to_string(),
-            })?;
+            let body = toml::to_string(&file)
+                .map_err(|error| EmulatorError::BadFile { path: path.clone(), message: error.to_string() })?;
             write_atomically(&path, &format!("{HEADER}\n{body}"))?;
             file
         };
@@ -195,10 +191,7 @@ impl UsersFile {
             }
         }
         if !seen.contains(&self.admin_username.to_ascii_lowercase()) {
-            return Err(format!(
-                "admin_username {:?} is not among [[users]]",
-                self.admin_username
-            ));
+            return Err(format!("admin_username {:?} is not among [[users]]", self.admin_username));
         }
         Ok(())
     }

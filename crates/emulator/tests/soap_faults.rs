@@ -29,7 +29,7 @@ async fn app_count(org: &Org) -> usize {
 #[tokio::test]
 async fn session_header_is_required_and_checked() {
     let dir = tempfile::tempdir().unwrap();
-    let org = start(dir.path()).await;
+    let mut org = start(dir.path()).await;
     let describe = "<describeMetadata><asOfVersion>66.0</asOfVersion></describeMetadata>";
 
     let bad = org.post_raw(&envelope(Some("00DHn0000abcdef!AQnotatoken"), describe)).await;
@@ -39,6 +39,13 @@ async fn session_header_is_required_and_checked() {
     );
     let missing = org.post_raw(&envelope(None, describe)).await;
     assert_fault(&missing, "sf:INVALID_SESSION_ID");
+
+    // An expired session is refused the same way (the Salesforce CLI refreshes on it).
+    let expired_status = org.control("sessions/expire", serde_json::json!({})).await;
+    assert!((200..300).contains(&expired_status));
+    let expired = org.post_raw(&envelope(Some(&org.token), describe)).await;
+    assert_fault(&expired, "sf:INVALID_SESSION_ID");
+    org.token = org.emulator.admin_access_token();
 
     // The allowed path, with the org id in the URL and a trailing slash, as clients send it.
     let org_id = org.token.split('!').next().unwrap().to_string();

@@ -13,6 +13,8 @@ pub enum AssignmentStatus {
     Assigned,
     /// The user already had the permission set.
     AlreadyAssigned,
+    /// The user does not have the permission set (read-only check only).
+    NotAssigned,
 }
 
 /// The outcome for one user.
@@ -55,6 +57,36 @@ pub async fn assign_permission_set(
     Ok(outcomes)
 }
 
+/// Reports, without changing anything, whether each username has the permission set.
+pub async fn check_permission_set(
+    client: &OrgClient,
+    permission_set: &str,
+    usernames: &[String],
+) -> Result<Vec<Assignment>, OrgError> {
+    let permission_set_id = permission_set_id(client, permission_set).await?;
+    let mut outcomes = Vec::new();
+    for username in usernames {
+        let user_id = user_id(client, username).await?;
+        let status = if is_assigned(client, &permission_set_id, &user_id).await? {
+            AssignmentStatus::AlreadyAssigned
+        } else {
+            AssignmentStatus::NotAssigned
+        };
+        outcomes.push(Assignment { username: username.clone(), user_id, status });
+    }
+    Ok(outcomes)
+}
+
+async fn is_assigned(client: &OrgClient, permission_set_id: &str, user_id: &str) -> Result<bool, OrgError> {
+    let soql = format!(
+        "SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = {} AND AssigneeId = {}",
+        soql_quote(permission_set_id),
+        soql_quote(user_id)
+    );
+    let existing: QueryResult<AssignmentRow> = client.query(&soql).await?;
+    Ok(existing.records.iter().any(|row| row.assignee_id == user_id))
+}
+
 /// The id of the permission set with this API name.
 pub async fn permission_set_id(client: &OrgClient, name: &str) -> Result<String, OrgError> {
     let soql = format!("SELECT Id FROM PermissionSet WHERE Name = {}", soql_quote(name));
@@ -79,13 +111,7 @@ async fn assign_one(
     permission_set_id: &str,
     user_id: &str,
 ) -> Result<AssignmentStatus, OrgError> {
-    let soql = format!(
-        "SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSetId = {} AND AssigneeId = {}",
-        soql_quote(permission_set_id),
-        soql_quote(user_id)
-    );
-    let existing: QueryResult<AssignmentRow> = client.query(&soql).await?;
-    if existing.records.iter().any(|row| row.assignee_id == user_id) {
+    if is_assigned(client, permission_set_id, user_id).await? {
         return Ok(AssignmentStatus::AlreadyAssigned);
     }
     let fields = serde_json::json!({

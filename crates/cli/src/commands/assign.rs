@@ -1,7 +1,7 @@
 //! `insights assign [--user USERNAME]…`: assigns the permission set, idempotently.
 
 use clap::Args;
-use insights_org_client::assign::{AssignmentStatus, assign_permission_set};
+use insights_org_client::assign::{AssignmentStatus, assign_permission_set, check_permission_set};
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
@@ -21,6 +21,10 @@ pub struct AssignArgs {
     /// A username to assign the permission set to (repeatable; default: assign_to in the config).
     #[arg(long = "user", value_name = "USERNAME")]
     pub users: Vec<String>,
+
+    /// Only check (read-only) that every user has the permission set; exit 1 when one lacks it.
+    #[arg(long)]
+    pub check: bool,
 
     /// Print the outcome as JSON.
     #[arg(long)]
@@ -48,12 +52,21 @@ pub fn run(args: AssignArgs) -> Outcome {
     let permission_set = settings.permission_set.api_name.clone();
     block_on(async move {
         let session = connect(&args.connection, &settings.api_version).await?;
-        let assignments = assign_permission_set(&session.client, &permission_set, &users).await;
+        let assignments = if args.check {
+            check_permission_set(&session.client, &permission_set, &users).await
+        } else {
+            assign_permission_set(&session.client, &permission_set, &users).await
+        };
         session.close("assign").await;
         let assignments = assignments?;
+        let code = if assignments.iter().any(|a| a.status == AssignmentStatus::NotAssigned) {
+            exit::CHECK_FAILED
+        } else {
+            exit::OK
+        };
         if args.json {
             println!("{}", serde_json::to_string_pretty(&assignments)?);
-            return Ok(exit::OK);
+            return Ok(code);
         }
         let rows = assignments.iter().map(|assignment| Row {
             username: assignment.username.clone(),
@@ -61,9 +74,10 @@ pub fn run(args: AssignArgs) -> Outcome {
             status: match assignment.status {
                 AssignmentStatus::Assigned => "assigned",
                 AssignmentStatus::AlreadyAssigned => "already assigned",
+                AssignmentStatus::NotAssigned => "NOT assigned",
             },
         });
         println!("{}", Table::new(rows).with(Style::markdown()));
-        Ok(exit::OK)
+        Ok(code)
     })?
 }

@@ -100,8 +100,25 @@ async fn run_async(args: AuthCheckArgs) -> Outcome {
     let http_timeout = Duration::from_secs(60);
 
     let outcome = if args.unattended {
-        let config = unattended_config(&args, &settings, propagation, http_timeout)?;
-        insights_auth_check::run_unattended(&config).await
+        // With no URL given, the unattended check runs against the embedded org (or the
+        // Salesforce CLI's login), which `connect` opens.
+        let named = args.connection.instance_url.is_some() || non_empty_env(ENV_INSTANCE_URL).is_some();
+        let org = if named { None } else { Some(connect(&args.connection, &settings.api_version).await?) };
+        let instance = org.as_ref().map(|org| org.client.instance_url().to_owned());
+        let config = unattended_config(&args, &settings, instance, propagation, http_timeout);
+        let outcome = match config {
+            Ok(config) => insights_auth_check::run_unattended(&config).await,
+            Err(error) => {
+                if let Some(org) = org {
+                    org.close("auth-check").await;
+                }
+                return Err(error);
+            }
+        };
+        if let Some(org) = org {
+            org.close("auth-check").await;
+        }
+        outcome
     } else {
         let org = match connect(&args.connection, &settings.api_version).await {
             Ok(org) => org,
@@ -138,6 +155,7 @@ async fn run_async(args: AuthCheckArgs) -> Outcome {
 fn unattended_config(
     args: &AuthCheckArgs,
     settings: &Settings,
+    connected_instance: Option<String>,
     propagation: PropagationWait,
     http_timeout: Duration,
 ) -> anyhow::Result<UnattendedConfig> {
@@ -147,10 +165,15 @@ fn unattended_config(
     };
     let client_secret = SecretString::from(required_env(&args.client_secret_env)?);
     let refresh_token = SecretString::from(required_env(ENV_REFRESH_TOKEN)?);
-    let instance =
-        args.connection.instance_url.clone().or_else(|| non_empty_env(ENV_INSTANCE_URL)).ok_or_else(
-            || UsageError(format!("--unattended needs the org's URL: --instance-url or {ENV_INSTANCE_URL}")),
-        )?;
+    let instance = args
+        .connection
+        .instance_url
+        .clone()
+        .or_else(|| non_empty_env(ENV_INSTANCE_URL))
+        .or(connected_instance)
+        .ok_or_else(|| {
+            UsageError(format!("--unattended needs the org's URL: --instance-url or {ENV_INSTANCE_URL}"))
+        })?;
     Ok(UnattendedConfig {
         app: OAuthApp { login_url: parse_url(&instance)?, client_id, client_secret, redirect_uri: None },
         refresh_token,

@@ -1,5 +1,5 @@
 //! `insights emulator serve`: runs the embedded Salesforce org emulator on 127.0.0.1 until
-//! Ctrl-C, so scripts, the Salesforce CLI and an admin trying the tool offline have an org.
+//! Ctrl-C (or SIGTERM), so scripts, the Salesforce CLI and an admin trying the tool offline have an org.
 
 use std::path::PathBuf;
 
@@ -77,7 +77,23 @@ async fn serve(args: ServeArgs) -> Outcome {
         );
     }
 
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    stop_signal().await?;
     emulator.shutdown().await;
     Ok(exit::OK)
+}
+
+/// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers and `kill` send).
+async fn stop_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("listening for SIGTERM")?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    Ok(())
 }

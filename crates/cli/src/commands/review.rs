@@ -36,7 +36,11 @@ pub fn run(args: ReviewArgs) -> Outcome {
         println!("{}", serde_json::to_string_pretty(&review)?);
         return Ok(exit::OK);
     }
-    let rows = review.rows.iter().map(|row| ReviewRow { setting: row.setting, element: row.element, value: &row.value });
+    let rows = review.rows.iter().map(|row| ReviewRow {
+        setting: row.setting,
+        element: row.element,
+        value: &row.value,
+    });
     println!("{}", Table::new(rows).with(Style::sharp()));
     if !review.warnings.is_empty() {
         println!("\nWarnings:");

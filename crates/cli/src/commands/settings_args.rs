@@ -34,7 +34,9 @@ impl SettingsArgs {
     pub fn load(&self) -> anyhow::Result<Settings> {
         let mut overrides = Overrides::from_env(std::env::vars());
         for pair in &self.set {
-            overrides = overrides.set_pair(pair).map_err(|problem| UsageError(Problems::from(problem).to_string()))?;
+            overrides = overrides
+                .set_pair(pair)
+                .map_err(|problem| UsageError(Problems::from(problem).to_string()))?;
         }
         if let Some(email) = &self.contact_email {
             overrides = overrides.set("app.contact_email", email, "--contact-email");
@@ -42,7 +44,8 @@ impl SettingsArgs {
         if !self.callback_urls.is_empty() {
             overrides = overrides.set("app.callback_urls", self.callback_urls.join(","), "--callback-url");
         }
-        Settings::load(Some(&self.config), &overrides).map_err(|problems| UsageError(problems.to_string()).into())
+        Settings::load(Some(&self.config), &overrides)
+            .map_err(|problems| UsageError(problems.to_string()).into())
     }
 
     /// Loads the settings and generates the validated metadata.
@@ -52,7 +55,8 @@ impl SettingsArgs {
             Some(dir) => Templates::load(dir).map_err(|problems| UsageError(problems.to_string()))?,
             None => Templates::builtin(),
         };
-        let generated = insights_metadata::generate(&settings, &templates).map_err(|problems| UsageError(problems.to_string()))?;
+        let generated = insights_metadata::generate(&settings, &templates)
+            .map_err(|problems| UsageError(problems.to_string()))?;
         Ok((settings, generated))
     }
 }

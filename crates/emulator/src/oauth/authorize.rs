@@ -48,13 +48,7 @@ fn check(state: &AppState, params: &HashMap<String, String>) -> Result<Checked, 
     if challenge.is_some() && !pkce::supported_method(method.as_deref()) {
         return Err(OAuthError::UNSUPPORTED_METHOD);
     }
-    Ok(Checked {
-        redirect_uri: redirect_uri.to_string(),
-        client,
-        scopes,
-        challenge,
-        method,
-    })
+    Ok(Checked { redirect_uri: redirect_uri.to_string(), client, scopes, challenge, method })
 }
 
 /// `GET /services/oauth2/authorize`.
@@ -110,10 +104,7 @@ const LOGIN_FAILED: &str = "Please check your username and password. If you stil
 
 fn error_redirect(state: &AppState, error: OAuthError) -> Response {
     let target = format!("{}{ERROR_PAGE}", state.instance_url);
-    redirect(&with_query(
-        &target,
-        &[("error", error.error), ("error_description", error.description)],
-    ))
+    redirect(&with_query(&target, &[("error", error.error), ("error_description", error.description)]))
 }
 
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
@@ -123,9 +114,8 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
             url.to_string()
         }
         Err(_) => {
-            let query: String = url::form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(pairs)
-                .finish();
+            let query: String =
+                url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
             let separator = if base.contains('?') { '&' } else { '?' };
             format!("{base}{separator}{query}")
         }
@@ -156,10 +146,8 @@ pub async fn error_page(RawQuery(query): RawQuery) -> Response {
 
 fn login_page(params: &HashMap<String, String>, message: Option<&str>) -> Response {
     let mut hidden = String::new();
-    let mut names: Vec<&String> = params
-        .keys()
-        .filter(|name| !matches!(name.as_str(), "username" | "password"))
-        .collect();
+    let mut names: Vec<&String> =
+        params.keys().filter(|name| !matches!(name.as_str(), "username" | "password")).collect();
     names.sort();
     for name in names {
         hidden.push_str(&format!(

@@ -20,11 +20,7 @@ pub struct OAuthError {
 
 impl OAuthError {
     const fn bad_request(error: &'static str, description: &'static str) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            error,
-            description,
-        }
+        Self { status: StatusCode::BAD_REQUEST, error, description }
     }
 
     /// Unknown client_id (or an app OAuth does not see yet).
@@ -84,10 +80,7 @@ impl From<StoreError> for OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": self.error, "error_description": self.description })),
-        )
+        (self.status, Json(json!({ "error": self.error, "error_description": self.description })))
             .into_response()
     }
 }

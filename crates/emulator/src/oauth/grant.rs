@@ -45,7 +45,10 @@ pub fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Option<&'a st
 }
 
 /// Client credentials from the form, or else from `Authorization: Basic`.
-pub fn client_credentials(form: &HashMap<String, String>, headers: &HeaderMap) -> (Option<String>, Option<String>) {
+pub fn client_credentials(
+    form: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> (Option<String>, Option<String>) {
     let basic = headers
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -61,12 +64,9 @@ pub fn client_credentials(form: &HashMap<String, String>, headers: &HeaderMap) -
             };
             Some((decode(id)?, decode(secret)?))
         });
-    let id = field(form, "client_id")
-        .map(str::to_string)
-        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()));
-    let secret = field(form, "client_secret")
-        .map(str::to_string)
-        .or_else(|| basic.map(|(_, secret)| secret));
+    let id =
+        field(form, "client_id").map(str::to_string).or_else(|| basic.as_ref().map(|(id, _)| id.clone()));
+    let secret = field(form, "client_secret").map(str::to_string).or_else(|| basic.map(|(_, secret)| secret));
     (id, secret)
 }
 
@@ -128,14 +128,10 @@ pub fn admit_user(
         }
     }
     if client.policy.is_admin_approved {
-        let by_profile = client
-            .policy
-            .profile_names
-            .iter()
-            .any(|name| name.eq_ignore_ascii_case(&user.profile_name));
-        let by_permission_set = state
-            .store
-            .read(|connection| access::user_granted(connection, &user.id, &client.app.id))?;
+        let by_profile =
+            client.policy.profile_names.iter().any(|name| name.eq_ignore_ascii_case(&user.profile_name));
+        let by_permission_set =
+            state.store.read(|connection| access::user_granted(connection, &user.id, &client.app.id))?;
         if !by_profile && !by_permission_set {
             return Err(OAuthError::NOT_APPROVED);
         }
@@ -194,7 +190,15 @@ pub fn issue(
                     RefreshGrant::Rotated(grant_id) => grant_id.to_string(),
                     _ => ids::random_base62(24),
                 };
-                tokens::insert_refresh_token(tx, &token, &grant_id, user_id, app_name, &scope_text, now_epoch)?;
+                tokens::insert_refresh_token(
+                    tx,
+                    &token,
+                    &grant_id,
+                    user_id,
+                    app_name,
+                    &scope_text,
+                    now_epoch,
+                )?;
                 Some(token)
             }
         };

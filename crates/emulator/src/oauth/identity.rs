@@ -167,26 +167,28 @@ fn introspect_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Resul
         return Ok(inactive);
     };
     let now = state.clock.now_epoch();
-    let (record, kind, active) = state.store.read(|connection| {
-        if let Some(record) = tokens::find_access_token(connection, token)? {
-            let active = tokens::session(connection, token, now)?.is_some();
-            return Ok(Some((record, "access_token", active)));
-        }
-        if let Some(record) = tokens::find_refresh_token(connection, token)? {
-            let policy = match &record.app_full_name {
-                Some(name) => apps::by_full_name(connection, name)?.map(|app| app_policy(&app.xml)),
-                None => None,
-            };
-            let active = !record.revoked
-                && policy.is_some_and(|policy| {
-                    policy_allows(policy.refresh_token_policy, record.issued_at, record.last_used_at, now)
-                });
-            return Ok(Some((record, "refresh_token", active)));
-        }
-        Ok(None)
-    })?
-    .ok_or(OAuthError::INVALID_TOKEN)
-    .map_or((None, "", false), |(record, kind, active)| (Some(record), kind, active));
+    let (record, kind, active) = state
+        .store
+        .read(|connection| {
+            if let Some(record) = tokens::find_access_token(connection, token)? {
+                let active = tokens::session(connection, token, now)?.is_some();
+                return Ok(Some((record, "access_token", active)));
+            }
+            if let Some(record) = tokens::find_refresh_token(connection, token)? {
+                let policy = match &record.app_full_name {
+                    Some(name) => apps::by_full_name(connection, name)?.map(|app| app_policy(&app.xml)),
+                    None => None,
+                };
+                let active = !record.revoked
+                    && policy.is_some_and(|policy| {
+                        policy_allows(policy.refresh_token_policy, record.issued_at, record.last_used_at, now)
+                    });
+                return Ok(Some((record, "refresh_token", active)));
+            }
+            Ok(None)
+        })?
+        .ok_or(OAuthError::INVALID_TOKEN)
+        .map_or((None, "", false), |(record, kind, active)| (Some(record), kind, active));
     let Some(record) = record else {
         return Ok(inactive);
     };
@@ -194,17 +196,16 @@ fn introspect_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Resul
     if !active || (!own && !client.policy.is_introspect_all_tokens) {
         return Ok(inactive);
     }
-    let (user, org) = state.store.read(|connection| {
-        Ok((users::by_id(connection, &record.user_id)?, org::require(connection)?))
-    })?;
+    let (user, org) = state
+        .store
+        .read(|connection| Ok((users::by_id(connection, &record.user_id)?, org::require(connection)?)))?;
     let Some(user) = user else {
         return Ok(inactive);
     };
     let token_client_id = match &record.app_full_name {
-        Some(name) if !own => state
-            .store
-            .read(|connection| apps::by_full_name(connection, name))?
-            .map(|app| app.consumer_key),
+        Some(name) if !own => {
+            state.store.read(|connection| apps::by_full_name(connection, name))?.map(|app| app.consumer_key)
+        }
         _ => Some(client.app.consumer_key.clone()),
     };
     let mut body = json!({

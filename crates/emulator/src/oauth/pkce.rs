@@ -15,9 +15,7 @@ pub fn supported_method(method: Option<&str>) -> bool {
 /// RFC 7636's 128 characters (the Salesforce CLI sends 171) and refuses `~`.
 pub fn verify(verifier: &str, challenge: &str, method: Option<&str>) -> bool {
     let well_formed = (43..=256).contains(&verifier.len())
-        && verifier
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'));
+        && verifier.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.'));
     if !well_formed {
         return false;
     }
@@ -40,11 +38,7 @@ pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let inner_pad: Vec<u8> = block_key.iter().map(|byte| byte ^ 0x36).collect();
     let outer_pad: Vec<u8> = block_key.iter().map(|byte| byte ^ 0x5c).collect();
     let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
-    Sha256::new()
-        .chain_update(&outer_pad)
-        .chain_update(inner)
-        .finalize()
-        .into()
+    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
 }
 
 /// The token response `signature`: base64 HMAC-SHA256 of `id` + `issued_at`, keyed with the
@@ -81,9 +75,6 @@ mod tests {
     fn hmac_matches_rfc_4231_case_2() {
         let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
         let hex: String = mac.iter().map(|byte| format!("{byte:02x}")).collect();
-        assert_eq!(
-            hex,
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 }

@@ -71,9 +71,7 @@ pub const DEFAULT_SESSION_TIMEOUT_MINUTES: i64 = 120;
 impl AppPolicy {
     /// Access token lifetime in seconds.
     pub fn session_lifetime_seconds(&self) -> i64 {
-        self.session_timeout_minutes
-            .unwrap_or(DEFAULT_SESSION_TIMEOUT_MINUTES)
-            .saturating_mul(60)
+        self.session_timeout_minutes.unwrap_or(DEFAULT_SESSION_TIMEOUT_MINUTES).saturating_mul(60)
     }
 
     /// Whether the app has this metadata scope (`Full` covers everything but `RefreshToken`).
@@ -99,9 +97,7 @@ pub fn app_policy(xml: &str) -> AppPolicy {
     let app = ConnectedApp::from_element("", &root);
     let config = root.child("oauthConfig");
     let extra = |name: &str| {
-        config
-            .and_then(|config| config.child_text(name))
-            .is_some_and(|value| value.trim() == "true")
+        config.and_then(|config| config.child_text(name)).is_some_and(|value| value.trim() == "true")
     };
     let oauth = app.oauth_config;
     let policy = app.oauth_policy;
@@ -120,16 +116,9 @@ pub fn app_policy(xml: &str) -> AppPolicy {
         refresh_token_policy: policy
             .as_ref()
             .map_or(RefreshTokenPolicy::Infinite, |p| refresh_token_policy(p.refresh_token_policy.trim())),
-        session_timeout_minutes: app
-            .session_policy
-            .and_then(|p| p.session_timeout)
-            .map(i64::from),
+        session_timeout_minutes: app.session_policy.and_then(|p| p.session_timeout).map(i64::from),
         profile_names: app.profile_names.into_iter().filter(|name| !name.is_empty()).collect(),
-        permission_set_names: app
-            .permission_set_names
-            .into_iter()
-            .filter(|name| !name.is_empty())
-            .collect(),
+        permission_set_names: app.permission_set_names.into_iter().filter(|name| !name.is_empty()).collect(),
     }
 }
 
@@ -153,13 +142,9 @@ fn lenient_policy(xml: &str) -> AppPolicy {
     for (path, value) in leaf_values(xml) {
         let value = value.trim();
         match path.as_str() {
-            "oauthConfig/callbackUrl" => policy.callback_urls.extend(
-                value
-                    .lines()
-                    .map(str::trim)
-                    .filter(|url| !url.is_empty())
-                    .map(str::to_string),
-            ),
+            "oauthConfig/callbackUrl" => policy
+                .callback_urls
+                .extend(value.lines().map(str::trim).filter(|url| !url.is_empty()).map(str::to_string)),
             "oauthConfig/isAdminApproved" => policy.is_admin_approved = value == "true",
             "oauthConfig/isConsumerSecretOptional" => {
                 policy.is_consumer_secret_optional = value == "true";
@@ -304,10 +289,7 @@ http://localhost:1717/OauthRedirect?a=1&amp;b=2</callbackUrl>
         assert!(!policy.is_secret_required_for_refresh_token);
         assert_eq!(policy.scopes, vec!["Api", "RefreshToken"]);
         assert_eq!(policy.ip_relaxation, IpRelaxation::Bypass);
-        assert_eq!(
-            policy.refresh_token_policy,
-            RefreshTokenPolicy::SpecificInactivity(7 * 86_400)
-        );
+        assert_eq!(policy.refresh_token_policy, RefreshTokenPolicy::SpecificInactivity(7 * 86_400));
         assert_eq!(policy.session_lifetime_seconds(), 30 * 60);
         assert_eq!(policy.permission_set_names, vec!["Insights_Plus_API"]);
     }

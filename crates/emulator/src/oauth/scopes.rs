@@ -33,10 +33,7 @@ const SCOPES: &[(&str, &str)] = &[
 ];
 
 fn metadata_scope(oauth_scope: &str) -> Option<&'static str> {
-    SCOPES
-        .iter()
-        .find(|(oauth, _)| *oauth == oauth_scope)
-        .map(|(_, metadata)| *metadata)
+    SCOPES.iter().find(|(oauth, _)| *oauth == oauth_scope).map(|(_, metadata)| *metadata)
 }
 
 /// The OAuth scopes to grant for an authorize request: the requested ones when each is allowed
@@ -73,9 +70,7 @@ pub fn grant(requested: Option<&str>, policy: &AppPolicy) -> Result<Vec<String>,
 
 /// Whether the granted scopes let the client have a refresh token.
 pub fn allows_refresh_token(granted: &[String]) -> bool {
-    granted
-        .iter()
-        .any(|scope| scope == "refresh_token" || scope == "offline_access")
+    granted.iter().any(|scope| scope == "refresh_token" || scope == "offline_access")
 }
 
 #[cfg(test)]
@@ -84,10 +79,7 @@ mod tests {
     use crate::oauth::policy::app_policy;
 
     fn policy(scopes: &[&str]) -> AppPolicy {
-        let xml: String = scopes
-            .iter()
-            .map(|scope| format!("<scopes>{scope}</scopes>"))
-            .collect();
+        let xml: String = scopes.iter().map(|scope| format!("<scopes>{scope}</scopes>")).collect();
         app_policy(&format!("<ConnectedApp><oauthConfig>{xml}</oauthConfig></ConnectedApp>"))
     }
 
@@ -102,10 +94,7 @@ mod tests {
         let app = policy(&["Api", "RefreshToken"]);
         assert_eq!(grant(Some("api web"), &app), Err(OAuthError::INVALID_SCOPE));
         assert_eq!(grant(Some("nonsense"), &app), Err(OAuthError::INVALID_SCOPE));
-        assert_eq!(
-            grant(Some("api refresh_token"), &app).unwrap(),
-            vec!["api", "refresh_token"]
-        );
+        assert_eq!(grant(Some("api refresh_token"), &app).unwrap(), vec!["api", "refresh_token"]);
     }
 
     #[test]

@@ -100,11 +100,7 @@ fn refresh(
 ) -> Result<serde_json::Value, OAuthError> {
     let (client_id, secret) = grant::client_credentials(form, headers);
     let client = grant::find_client(state, client_id.as_deref())?;
-    grant::check_secret(
-        &client,
-        secret.as_deref(),
-        client.policy.is_secret_required_for_refresh_token,
-    )?;
+    grant::check_secret(&client, secret.as_deref(), client.policy.is_secret_required_for_refresh_token)?;
 
     let token_text = field(form, "refresh_token").ok_or(OAuthError::EXPIRED_TOKEN)?;
     let record = state
@@ -142,14 +138,7 @@ fn refresh(
     } else {
         RefreshGrant::None
     };
-    grant::issue(
-        state,
-        &client,
-        &user.id,
-        &record.scopes,
-        refresh,
-        Some(&record.token_hash),
-    )
+    grant::issue(state, &client, &user.id, &record.scopes, refresh, Some(&record.token_hash))
 }
 
 fn client_policy(client: &Client) -> RefreshTokenPolicy {

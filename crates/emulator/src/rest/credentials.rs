@@ -9,8 +9,8 @@ use serde_json::json;
 use super::error::ApiError;
 use crate::ids;
 use crate::state::AppState;
-use crate::store::apps::{self, ConnectedAppRecord};
 use crate::store::Session;
+use crate::store::apps::{self, ConnectedAppRecord};
 
 /// The consumer id of an app: its id under another key prefix (the real prefix is not
 /// documented; only the shape matters to clients).
@@ -41,7 +41,12 @@ fn require_admin(session: &Session) -> Result<(), ApiError> {
 }
 
 /// The consumers of an app.
-pub fn list(state: &AppState, session: &Session, version: &str, identifier: &str) -> Result<Response, ApiError> {
+pub fn list(
+    state: &AppState,
+    session: &Session,
+    version: &str,
+    identifier: &str,
+) -> Result<Response, ApiError> {
     require_admin(session)?;
     let app = find_app(state, identifier)?;
     let consumer = consumer_id(&app);

@@ -23,12 +23,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error without a field list.
     pub fn new(status: StatusCode, error_code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            error_code: error_code.to_string(),
-            message: message.into(),
-            fields: None,
-        }
+        Self { status, error_code: error_code.to_string(), message: message.into(), fields: None }
     }
 
     /// Adds the `fields` list.
@@ -39,11 +34,7 @@ impl ApiError {
 
     /// 401 `INVALID_SESSION_ID` `Session expired or invalid`.
     pub fn invalid_session() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "INVALID_SESSION_ID",
-            "Session expired or invalid",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "INVALID_SESSION_ID", "Session expired or invalid")
     }
 
     /// 401 for a session without the `api` scope.
@@ -57,11 +48,7 @@ impl ApiError {
 
     /// 404 `NOT_FOUND`.
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "The requested resource does not exist",
-        )
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "The requested resource does not exist")
     }
 
     /// 500 for a database failure (details go to the log, not the client).

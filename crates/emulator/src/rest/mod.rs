@@ -7,8 +7,8 @@ pub mod credentials;
 pub mod error;
 pub mod objects;
 pub mod query;
-pub mod soql;
 pub mod sobjects;
+pub mod soql;
 
 use std::collections::HashMap;
 
@@ -35,26 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/services/data/{version}", get(resources))
         .route("/services/data/{version}/query", get(run_query))
         .route("/services/data/{version}/sobjects", get(sobject_list))
-        .route(
-            "/services/data/{version}/sobjects/{object}",
-            axum::routing::post(create_record),
-        )
-        .route(
-            "/services/data/{version}/sobjects/{object}/{id}",
-            get(get_record).delete(delete_record),
-        )
-        .route(
-            "/services/data/{version}/apps/oauth/credentials/{app}",
-            get(list_credentials),
-        )
-        .route(
-            "/services/data/{version}/apps/oauth/credentials/{app}/{consumer}",
-            get(get_credentials),
-        )
-        .route(
-            "/services/data/{version}/tooling/sobjects/SourceMember/describe",
-            get(source_member_describe),
-        )
+        .route("/services/data/{version}/sobjects/{object}", axum::routing::post(create_record))
+        .route("/services/data/{version}/sobjects/{object}/{id}", get(get_record).delete(delete_record))
+        .route("/services/data/{version}/apps/oauth/credentials/{app}", get(list_credentials))
+        .route("/services/data/{version}/apps/oauth/credentials/{app}/{consumer}", get(get_credentials))
+        .route("/services/data/{version}/tooling/sobjects/SourceMember/describe", get(source_member_describe))
 }
 
 /// The release name of an API version: 66.0 is Spring '26, 65.0 Winter '26, 64.0 Summer '25.
@@ -101,7 +86,11 @@ fn respond(result: Result<Response, ApiError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn resources(State(state): State<AppState>, headers: HeaderMap, Path(version): Path<String>) -> Response {
+async fn resources(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(version): Path<String>,
+) -> Response {
     respond(enter(&state, &headers, &version).map(|_| {
         let base = format!("/services/data/{version}");
         Json(json!({
@@ -135,11 +124,21 @@ async fn run_query(
     }))
 }
 
-async fn sobject_list(State(state): State<AppState>, headers: HeaderMap, Path(version): Path<String>) -> Response {
+async fn sobject_list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(version): Path<String>,
+) -> Response {
     respond(enter(&state, &headers, &version).map(|_| {
         let names = [
-            "ApexClass", "ConnectedApplication", "Organization", "PermissionSet",
-            "PermissionSetAssignment", "Profile", "SetupEntityAccess", "User",
+            "ApexClass",
+            "ConnectedApplication",
+            "Organization",
+            "PermissionSet",
+            "PermissionSetAssignment",
+            "Profile",
+            "SetupEntityAccess",
+            "User",
         ];
         let list: Vec<Value> = names
             .iter()

@@ -19,14 +19,20 @@ pub struct ObjectSchema {
 const SCHEMAS: &[ObjectSchema] = &[
     ObjectSchema {
         name: "User",
-        fields: &["Id", "Username", "Name", "FirstName", "LastName", "Email", "IsActive", "ProfileId", "UserType"],
+        fields: &[
+            "Id",
+            "Username",
+            "Name",
+            "FirstName",
+            "LastName",
+            "Email",
+            "IsActive",
+            "ProfileId",
+            "UserType",
+        ],
         relationships: &[("Profile", "Profile")],
     },
-    ObjectSchema {
-        name: "Profile",
-        fields: &["Id", "Name"],
-        relationships: &[],
-    },
+    ObjectSchema { name: "Profile", fields: &["Id", "Name"], relationships: &[] },
     ObjectSchema {
         name: "PermissionSet",
         fields: &["Id", "Name", "Label", "NamespacePrefix", "IsOwnedByProfile", "ProfileId"],
@@ -44,7 +50,15 @@ const SCHEMAS: &[ObjectSchema] = &[
     },
     ObjectSchema {
         name: "Organization",
-        fields: &["Id", "Name", "InstanceName", "IsSandbox", "TrialExpirationDate", "NamespacePrefix", "OrganizationType"],
+        fields: &[
+            "Id",
+            "Name",
+            "InstanceName",
+            "IsSandbox",
+            "TrialExpirationDate",
+            "NamespacePrefix",
+            "OrganizationType",
+        ],
         relationships: &[],
     },
     ObjectSchema {
@@ -91,10 +105,9 @@ pub fn records(connection: &Connection, object: &str) -> Result<Vec<Record>, Sto
             .into_iter()
             .map(|profile| record(json!({ "Id": profile.id, "Name": profile.name })))
             .collect(),
-        "PermissionSet" => access::permission_sets(connection)?
-            .into_iter()
-            .map(|set| permission_set(&set))
-            .collect(),
+        "PermissionSet" => {
+            access::permission_sets(connection)?.into_iter().map(|set| permission_set(&set)).collect()
+        }
         "PermissionSetAssignment" => {
             let all_users = records(connection, "User")?;
             let sets = access::permission_sets(connection)?;
@@ -107,7 +120,10 @@ pub fn records(connection: &Connection, object: &str) -> Result<Vec<Record>, Sto
                     }));
                     row.insert("Assignee".into(), find_by_id(&all_users, &assignment.assignee_id));
                     let set = sets.iter().find(|set| set.id == assignment.permission_set_id);
-                    row.insert("PermissionSet".into(), set.map_or(Value::Null, |set| Value::Object(permission_set(set))));
+                    row.insert(
+                        "PermissionSet".into(),
+                        set.map_or(Value::Null, |set| Value::Object(permission_set(set))),
+                    );
                     row
                 })
                 .collect()
@@ -122,7 +138,10 @@ pub fn records(connection: &Connection, object: &str) -> Result<Vec<Record>, Sto
                         "SetupEntityId": grant.setup_entity_id, "SetupEntityType": grant.setup_entity_type,
                     }));
                     let set = sets.iter().find(|set| set.id == grant.parent_id);
-                    row.insert("Parent".into(), set.map_or(Value::Null, |set| Value::Object(permission_set(set))));
+                    row.insert(
+                        "Parent".into(),
+                        set.map_or(Value::Null, |set| Value::Object(permission_set(set))),
+                    );
                     row
                 })
                 .collect()

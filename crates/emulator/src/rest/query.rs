@@ -87,10 +87,7 @@ fn resolve_field(schema: &ObjectSchema, field: &str) -> Result<FieldPath, ApiErr
                 .ok_or_else(|| no_such_column(field, schema.name))?;
             let target_schema = objects::schema(target).ok_or_else(|| no_such_column(field, schema.name))?;
             let name = canonical(target_schema, name).ok_or_else(|| no_such_column(field, schema.name))?;
-            Ok(FieldPath {
-                parts: vec![relation.to_string(), name],
-                target: Some(target),
-            })
+            Ok(FieldPath { parts: vec![relation.to_string(), name], target: Some(target) })
         }
     }
 }
@@ -121,7 +118,10 @@ fn matches(value: &Value, literal: &Literal) -> bool {
 
 fn project(version: &str, schema: &ObjectSchema, row: &Record, selected: &[FieldPath]) -> Map<String, Value> {
     let mut output = Map::new();
-    output.insert("attributes".into(), objects::attributes(version, schema.name, row.get("Id").unwrap_or(&Value::Null)));
+    output.insert(
+        "attributes".into(),
+        objects::attributes(version, schema.name, row.get("Id").unwrap_or(&Value::Null)),
+    );
     for path in selected {
         match path.target {
             None => {
@@ -137,7 +137,10 @@ fn project(version: &str, schema: &ObjectSchema, row: &Record, selected: &[Field
                     .entry(path.parts[0].clone())
                     .or_insert_with(|| json!({ "attributes": objects::attributes(version, target, related.get("Id").unwrap_or(&Value::Null)) }));
                 if let Value::Object(nested) = entry {
-                    nested.insert(path.parts[1].clone(), related.get(&path.parts[1]).cloned().unwrap_or(Value::Null));
+                    nested.insert(
+                        path.parts[1].clone(),
+                        related.get(&path.parts[1]).cloned().unwrap_or(Value::Null),
+                    );
                 }
             }
         }

@@ -54,10 +54,7 @@ fn require_admin(session: &Session) -> Result<(), ApiError> {
 
 /// The id in a field of the body, normalised; errors name the field as Salesforce does.
 fn id_field(body: &Map<String, Value>, field: &str, key_prefix: &str) -> Result<String, ApiError> {
-    let value = body
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(field))
-        .map(|(_, value)| value);
+    let value = body.iter().find(|(name, _)| name.eq_ignore_ascii_case(field)).map(|(_, value)| value);
     let text = match value {
         None | Some(Value::Null) => {
             return Err(ApiError::new(
@@ -94,7 +91,11 @@ pub fn create(state: &AppState, session: &Session, object: &str, body: &[u8]) ->
         return Err(cannot("creation", schema.name));
     }
     let body: Map<String, Value> = serde_json::from_slice(body).map_err(|error| {
-        ApiError::new(StatusCode::BAD_REQUEST, "JSON_PARSER_ERROR", format!("The request body is not a JSON object: {error}"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "JSON_PARSER_ERROR",
+            format!("The request body is not a JSON object: {error}"),
+        )
     })?;
     require_admin(session)?;
     let assignee = id_field(&body, "AssigneeId", prefix::USER)?;
@@ -119,12 +120,15 @@ pub fn create(state: &AppState, session: &Session, object: &str, body: &[u8]) ->
         Ok(AssignOutcome::Duplicate) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "DUPLICATE_VALUE",
-            format!("Duplicate PermissionSetAssignment. Assignee: {assignee}; Permission Set: {permission_set}"),
+            format!(
+                "Duplicate PermissionSetAssignment. Assignee: {assignee}; Permission Set: {permission_set}"
+            ),
         )
         .with_fields(&[])),
         Ok(AssignOutcome::Created(id)) => {
             tracing::info!(%id, %assignee, %permission_set, "permission set assigned");
-            Ok((StatusCode::CREATED, Json(json!({ "id": id, "success": true, "errors": [] }))).into_response())
+            Ok((StatusCode::CREATED, Json(json!({ "id": id, "success": true, "errors": [] })))
+                .into_response())
         }
     }
 }

@@ -70,12 +70,7 @@ pub fn parse(text: &str) -> Result<Query, String> {
     if let Some(token) = parser.peek() {
         return Err(unexpected(token));
     }
-    Ok(Query {
-        fields,
-        object,
-        conditions,
-        limit,
-    })
+    Ok(Query { fields, object, conditions, limit })
 }
 
 fn unexpected(token: &Token) -> String {
@@ -122,20 +117,16 @@ impl Parser {
 
     fn expect(&mut self, wanted: &Token, shown: &str) -> Result<(), String> {
         let token = self.next(shown)?;
-        if &token == wanted {
-            Ok(())
-        } else {
-            Err(format!("{}, expecting '{shown}'", unexpected(&token)))
-        }
+        if &token == wanted { Ok(()) } else { Err(format!("{}, expecting '{shown}'", unexpected(&token))) }
     }
 
     fn identifier(&mut self) -> Result<String, String> {
         match self.next("a name")? {
             Token::Word(word)
                 if !is_reserved(&word)
-                    && word.split('.').all(|part| {
-                        part.chars().next().is_some_and(|first| first.is_ascii_alphabetic())
-                    }) =>
+                    && word
+                        .split('.')
+                        .all(|part| part.chars().next().is_some_and(|first| first.is_ascii_alphabetic())) =>
             {
                 Ok(word)
             }
@@ -226,10 +217,7 @@ mod tests {
         let query = parse("SELECT Id FROM User WHERE Username='admin@emulator.local'").unwrap();
         assert_eq!(query.fields, vec!["Id"]);
         assert_eq!(query.object, "User");
-        assert_eq!(
-            query.conditions,
-            vec![("Username".into(), Literal::Text("admin@emulator.local".into()))]
-        );
+        assert_eq!(query.conditions, vec![("Username".into(), Literal::Text("admin@emulator.local".into()))]);
         let query = parse(
             "select Id, ParentId, Parent.Name from SetupEntityAccess where SetupEntityType = 'ConnectedApplication' and SetupEntityId = '0H4x' limit 5",
         )

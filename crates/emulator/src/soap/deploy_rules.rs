@@ -305,3 +305,38 @@ pub fn set_consumer_key(root: &mut Element, consumer_key: &str) {
         Element::with_text("consumerKey", consumer_key),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_xml_drops_prefixes_key_and_secret_and_set_consumer_key_restores_the_key() {
+        let document = r#"<?xml version="1.0" encoding="UTF-8"?>
+<md:ConnectedApp xmlns:md="http://soap.sforce.com/2006/04/metadata">
+  <md:contactEmail>a@example.com</md:contactEmail>
+  <md:label>A</md:label>
+  <md:oauthConfig>
+    <md:callbackUrl>https://example.com/cb</md:callbackUrl>
+    <md:consumerKey>KeyKeyKey1</md:consumerKey>
+    <md:consumerSecret>SecretSecret1</md:consumerSecret>
+    <md:scopes>Api</md:scopes>
+  </md:oauthConfig>
+</md:ConnectedApp>"#;
+        let canonical = canonical_xml(document, |_| {});
+        assert!(canonical.starts_with(&format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ConnectedApp xmlns=\"{METADATA_NS}\">\n    <contactEmail>"
+        )));
+        assert!(
+            !canonical.contains("Secret") && !canonical.contains("consumerKey") && !canonical.contains("md:")
+        );
+
+        let mut root = xml::parse(&canonical).expect("parses");
+        set_consumer_key(&mut root, "NewKey123");
+        let with_key = xml::render(&root);
+        let callback = with_key.find("<callbackUrl>").expect("callback");
+        let key = with_key.find("<consumerKey>NewKey123</consumerKey>").expect("key");
+        let scopes = with_key.find("<scopes>").expect("scopes");
+        assert!(callback < key && key < scopes, "{with_key}");
+    }
+}

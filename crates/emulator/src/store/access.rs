@@ -28,21 +28,17 @@ pub struct PermissionSet {
 /// Every permission set.
 pub fn permission_sets(connection: &Connection) -> Result<Vec<PermissionSet>, StoreError> {
     let mut statement = connection.prepare("SELECT id, name, label FROM permission_sets ORDER BY name")?;
-    let rows = statement.query_map([], |row| {
-        Ok(PermissionSet {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            label: row.get(2)?,
-        })
-    })?;
+    let rows = statement
+        .query_map([], |row| Ok(PermissionSet { id: row.get(0)?, name: row.get(1)?, label: row.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The permission set with this API name (case-insensitive).
-pub fn permission_set_by_name(connection: &Connection, name: &str) -> Result<Option<PermissionSet>, StoreError> {
-    Ok(permission_sets(connection)?
-        .into_iter()
-        .find(|set| set.name.eq_ignore_ascii_case(name)))
+pub fn permission_set_by_name(
+    connection: &Connection,
+    name: &str,
+) -> Result<Option<PermissionSet>, StoreError> {
+    Ok(permission_sets(connection)?.into_iter().find(|set| set.name.eq_ignore_ascii_case(name)))
 }
 
 /// Creates or replaces a permission set by name (a deploy); returns its id.
@@ -109,7 +105,11 @@ pub fn sync_entity_grants(
 
 /// Makes the Apex classes granted by a permission set exactly `class_ids`
 /// (used for `PermissionSet.classAccesses` with `enabled` true on deploy).
-pub fn sync_class_accesses(tx: &Transaction, permission_set_id: &str, class_ids: &[String]) -> Result<(), StoreError> {
+pub fn sync_class_accesses(
+    tx: &Transaction,
+    permission_set_id: &str,
+    class_ids: &[String],
+) -> Result<(), StoreError> {
     tx.execute(
         "DELETE FROM setup_entity_access WHERE parent_id = ?1 AND setup_entity_type = ?2",
         params![permission_set_id, APEX_CLASS],
@@ -121,7 +121,12 @@ pub fn sync_class_accesses(tx: &Transaction, permission_set_id: &str, class_ids:
 }
 
 /// Grants one entity through one permission set (no-op when already granted).
-pub fn grant(tx: &Transaction, permission_set_id: &str, entity_id: &str, entity_type: &str) -> Result<(), StoreError> {
+pub fn grant(
+    tx: &Transaction,
+    permission_set_id: &str,
+    entity_id: &str,
+    entity_type: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO setup_entity_access (id, parent_id, setup_entity_id, setup_entity_type)
          VALUES (?1, ?2, ?3, ?4) ON CONFLICT(parent_id, setup_entity_id) DO NOTHING",
@@ -160,11 +165,7 @@ pub fn assignments(connection: &Connection) -> Result<Vec<Assignment>, StoreErro
     let mut statement = connection
         .prepare("SELECT id, assignee_id, permission_set_id FROM permission_set_assignments ORDER BY id")?;
     let rows = statement.query_map([], |row| {
-        Ok(Assignment {
-            id: row.get(0)?,
-            assignee_id: row.get(1)?,
-            permission_set_id: row.get(2)?,
-        })
+        Ok(Assignment { id: row.get(0)?, assignee_id: row.get(1)?, permission_set_id: row.get(2)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -179,18 +180,18 @@ pub enum AssignOutcome {
 }
 
 /// Assigns a permission set to a user (both ids must exist).
-pub fn assign(tx: &Transaction, assignee_id: &str, permission_set_id: &str) -> Result<AssignOutcome, StoreError> {
+pub fn assign(
+    tx: &Transaction,
+    assignee_id: &str,
+    permission_set_id: &str,
+) -> Result<AssignOutcome, StoreError> {
     let id = ids::new_id(prefix::PERMISSION_SET_ASSIGNMENT);
     let changed = tx.execute(
         "INSERT INTO permission_set_assignments (id, assignee_id, permission_set_id) VALUES (?1, ?2, ?3)
          ON CONFLICT(assignee_id, permission_set_id) DO NOTHING",
         params![id, assignee_id, permission_set_id],
     )?;
-    Ok(if changed == 1 {
-        AssignOutcome::Created(id)
-    } else {
-        AssignOutcome::Duplicate
-    })
+    Ok(if changed == 1 { AssignOutcome::Created(id) } else { AssignOutcome::Duplicate })
 }
 
 /// Deletes an assignment; `false` when there was none with this id.

@@ -61,7 +61,10 @@ pub fn by_consumer_key(connection: &Connection, key: &str) -> Result<Option<Conn
 }
 
 /// The app with this fullName (case-insensitive, as metadata names are).
-pub fn by_full_name(connection: &Connection, full_name: &str) -> Result<Option<ConnectedAppRecord>, StoreError> {
+pub fn by_full_name(
+    connection: &Connection,
+    full_name: &str,
+) -> Result<Option<ConnectedAppRecord>, StoreError> {
     let sql = format!("{SELECT_APP} WHERE full_name = ?1 COLLATE NOCASE");
     Ok(connection.query_row(&sql, [full_name], app_from_row).optional()?)
 }

@@ -61,9 +61,7 @@ impl Store {
         // journal_mode answers a row, so it is read rather than executed.
         let _mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
-        let store = Self {
-            connection: Arc::new(Mutex::new(connection)),
-        };
+        let store = Self { connection: Arc::new(Mutex::new(connection)) };
         store.with_tx(|tx| {
             tx.execute_batch(schema::SCRIPT)?;
             Ok(())
@@ -81,10 +79,7 @@ impl Store {
     }
 
     /// Runs `f` in one transaction: committed when it returns `Ok`, rolled back otherwise.
-    pub fn with_tx<T>(
-        &self,
-        f: impl FnOnce(&Transaction) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub fn with_tx<T>(&self, f: impl FnOnce(&Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut connection = self.lock();
         let tx = connection.transaction()?;
         let value = f(&tx)?;
@@ -93,10 +88,7 @@ impl Store {
     }
 
     /// Runs a read-only `f` on the connection (no transaction needed for a single query).
-    pub fn read<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let connection = self.lock();
         f(&connection)
     }

@@ -34,11 +34,7 @@ pub struct Organization {
 pub fn get(connection: &Connection) -> Result<Option<Organization>, StoreError> {
     Ok(connection
         .query_row("SELECT id, name, instance_name FROM organization LIMIT 1", [], |row| {
-            Ok(Organization {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                instance_name: row.get(2)?,
-            })
+            Ok(Organization { id: row.get(0)?, name: row.get(1)?, instance_name: row.get(2)? })
         })
         .optional()?)
 }
@@ -67,26 +63,16 @@ fn ensure_apex_class(tx: &Transaction) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO apex_classes (id, name, url_mapping, body) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(name) DO NOTHING",
-        params![
-            ids::new_id(prefix::APEX_CLASS),
-            INSIGHTS_CLASS,
-            INSIGHTS_URL_MAPPING,
-            INSIGHTS_CLASS_BODY
-        ],
+        params![ids::new_id(prefix::APEX_CLASS), INSIGHTS_CLASS, INSIGHTS_URL_MAPPING, INSIGHTS_CLASS_BODY],
     )?;
     Ok(())
 }
 
 /// Returns a valid admin session for `admin_user_id`, minting a new one when the stored one was
 /// expired (test control), revoked, or belongs to another user.
-pub fn ensure_admin_token(
-    tx: &Transaction,
-    admin_user_id: &str,
-    now: i64,
-) -> Result<String, StoreError> {
+pub fn ensure_admin_token(tx: &Transaction, admin_user_id: &str, now: i64) -> Result<String, StoreError> {
     let org = require(tx)?;
-    let stored: String =
-        tx.query_row("SELECT admin_access_token FROM organization", [], |row| row.get(0))?;
+    let stored: String = tx.query_row("SELECT admin_access_token FROM organization", [], |row| row.get(0))?;
     if !stored.is_empty()
         && let Some(session) = tokens::session(tx, &stored, now)?
         && session.user_id == admin_user_id
@@ -123,24 +109,14 @@ pub struct ApexClass {
 
 /// Every Apex class of the org.
 pub fn apex_classes(connection: &Connection) -> Result<Vec<ApexClass>, StoreError> {
-    let mut statement =
-        connection.prepare("SELECT id, name, url_mapping FROM apex_classes ORDER BY name")?;
+    let mut statement = connection.prepare("SELECT id, name, url_mapping FROM apex_classes ORDER BY name")?;
     let rows = statement.query_map([], |row| {
-        Ok(ApexClass {
-            id: row.get(0)?,
-            name: row.get(1)?,
-            url_mapping: row.get(2)?,
-        })
+        Ok(ApexClass { id: row.get(0)?, name: row.get(1)?, url_mapping: row.get(2)? })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The Apex class with this name (case-insensitive, as Apex names are).
-pub fn apex_class_by_name(
-    connection: &Connection,
-    name: &str,
-) -> Result<Option<ApexClass>, StoreError> {
-    Ok(apex_classes(connection)?
-        .into_iter()
-        .find(|class| class.name.eq_ignore_ascii_case(name)))
+pub fn apex_class_by_name(connection: &Connection, name: &str) -> Result<Option<ApexClass>, StoreError> {
+    Ok(apex_classes(connection)?.into_iter().find(|class| class.name.eq_ignore_ascii_case(name)))
 }

@@ -178,10 +178,7 @@ pub fn touch_refresh_token(tx: &Transaction, token_hash: &str, now: i64) -> Resu
 /// Revokes a refresh token and the access tokens issued from it.
 pub fn revoke_refresh_token(tx: &Transaction, token_hash: &str) -> Result<(), StoreError> {
     tx.execute("UPDATE refresh_tokens SET revoked = 1 WHERE token_hash = ?1", [token_hash])?;
-    tx.execute(
-        "UPDATE access_tokens SET revoked = 1 WHERE refresh_token_hash = ?1",
-        [token_hash],
-    )?;
+    tx.execute("UPDATE access_tokens SET revoked = 1 WHERE refresh_token_hash = ?1", [token_hash])?;
     Ok(())
 }
 
@@ -277,10 +274,8 @@ pub fn find_code(connection: &Connection, code: &str) -> Result<Option<Authoriza
 
 /// Marks a code used; `false` when it already was (a concurrent exchange won).
 pub fn mark_code_used(tx: &Transaction, code_hash: &str) -> Result<bool, StoreError> {
-    let changed = tx.execute(
-        "UPDATE oauth_codes SET used = 1 WHERE code_hash = ?1 AND used = 0",
-        [code_hash],
-    )?;
+    let changed =
+        tx.execute("UPDATE oauth_codes SET used = 1 WHERE code_hash = ?1 AND used = 0", [code_hash])?;
     Ok(changed == 1)
 }
 

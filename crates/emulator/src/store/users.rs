@@ -76,11 +76,7 @@ pub fn upsert_user(tx: &Transaction, spec: &UserSpec, profile_id: &str) -> Resul
             spec.active
         ],
     )?;
-    Ok(tx.query_row(
-        "SELECT id FROM users WHERE username = ?1",
-        [spec.username],
-        |row| row.get(0),
-    )?)
+    Ok(tx.query_row("SELECT id FROM users WHERE username = ?1", [spec.username], |row| row.get(0))?)
 }
 
 /// A user joined with its profile (no password).
@@ -160,17 +156,11 @@ pub fn all(connection: &Connection) -> Result<Vec<User>, StoreError> {
 }
 
 /// The active user with this username and password, if they match.
-pub fn login(
-    connection: &Connection,
-    username: &str,
-    password: &str,
-) -> Result<Option<User>, StoreError> {
+pub fn login(connection: &Connection, username: &str, password: &str) -> Result<Option<User>, StoreError> {
     let stored: Option<(String, bool)> = connection
-        .query_row(
-            "SELECT password, active FROM users WHERE username = ?1",
-            [username],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        .query_row("SELECT password, active FROM users WHERE username = ?1", [username], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
         .optional()?;
     match stored {
         Some((expected, true)) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => {
@@ -185,10 +175,7 @@ pub fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     if left.len() != right.len() {
         return false;
     }
-    left.iter()
-        .zip(right)
-        .fold(0u8, |difference, (a, b)| difference | (a ^ b))
-        == 0
+    left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
 }
 
 /// A profile.
@@ -203,11 +190,6 @@ pub struct Profile {
 /// Every profile.
 pub fn profiles(connection: &Connection) -> Result<Vec<Profile>, StoreError> {
     let mut statement = connection.prepare("SELECT id, name FROM profiles ORDER BY name")?;
-    let rows = statement.query_map([], |row| {
-        Ok(Profile {
-            id: row.get(0)?,
-            name: row.get(1)?,
-        })
-    })?;
+    let rows = statement.query_map([], |row| Ok(Profile { id: row.get(0)?, name: row.get(1)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

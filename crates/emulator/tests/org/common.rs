@@ -37,11 +37,7 @@ impl Org {
         })
         .await
         .expect("emulator starts");
-        Self {
-            emulator,
-            http: client(),
-            dir,
-        }
+        Self { emulator, http: client(), dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -133,7 +129,12 @@ impl Org {
     }
 
     /// Posts the login form; `Ok(code)` on a redirect to the callback, `Err(location or body)`.
-    pub async fn login(&self, app: &TestApp, user: (&str, &str), extra: &[(&str, &str)]) -> Result<String, String> {
+    pub async fn login(
+        &self,
+        app: &TestApp,
+        user: (&str, &str),
+        extra: &[(&str, &str)],
+    ) -> Result<String, String> {
         let challenge = challenge(VERIFIER);
         let mut form: Vec<(&str, &str)> = vec![
             ("response_type", "code"),
@@ -148,13 +149,8 @@ impl Org {
             form.push(("code_challenge_method", "S256"));
         }
         form.extend(extra.iter().filter(|(name, _)| *name != "no_pkce"));
-        let response = self
-            .http
-            .post(self.url("/services/oauth2/authorize"))
-            .form(&form)
-            .send()
-            .await
-            .expect("login");
+        let response =
+            self.http.post(self.url("/services/oauth2/authorize")).form(&form).send().await.expect("login");
         let location = location(&response);
         if response.status() != 302 {
             return Err(response.text().await.unwrap_or_default());
@@ -232,12 +228,7 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+    response.headers().get("location").and_then(|value| value.to_str().ok()).unwrap_or_default().to_string()
 }
 
 /// ConnectedApp XML with the Insights+ defaults; `oauth` and `policy` replace parts.
@@ -281,10 +272,13 @@ impl AppXml<'_> {
             .iter()
             .map(|s| format!("<permissionSetName>{s}</permissionSetName>"))
             .collect();
-        let profiles: String = self.profiles.iter().map(|s| format!("<profileName>{s}</profileName>")).collect();
+        let profiles: String =
+            self.profiles.iter().map(|s| format!("<profileName>{s}</profileName>")).collect();
         let session = self
             .session_timeout
-            .map(|minutes| format!("<sessionPolicy><sessionTimeout>{minutes}</sessionTimeout></sessionPolicy>"))
+            .map(|minutes| {
+                format!("<sessionPolicy><sessionTimeout>{minutes}</sessionTimeout></sessionPolicy>")
+            })
             .unwrap_or_default();
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -320,15 +314,9 @@ impl AppXml<'_> {
 }
 
 pub fn error_of(body: &Value) -> (&str, &str) {
-    (
-        body["error"].as_str().unwrap_or_default(),
-        body["error_description"].as_str().unwrap_or_default(),
-    )
+    (body["error"].as_str().unwrap_or_default(), body["error_description"].as_str().unwrap_or_default())
 }
 
 pub fn rest_error(body: &Value) -> (&str, &str) {
-    (
-        body[0]["errorCode"].as_str().unwrap_or_default(),
-        body[0]["message"].as_str().unwrap_or_default(),
-    )
+    (body[0]["errorCode"].as_str().unwrap_or_default(), body[0]["message"].as_str().unwrap_or_default())
 }

@@ -4,6 +4,7 @@
 mod apexrest;
 mod common;
 mod controls;
+mod deploy_then_oauth;
 mod oauth_flow;
 mod oauth_policies;
 mod persistence;
