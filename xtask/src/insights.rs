@@ -79,10 +79,12 @@ impl Insights {
             .stdin(Stdio::null())
             .output()
             .with_context(|| format!("running insights {}", args.join(" ")))?;
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        crate::bench::count_embedded_requests(&stderr);
         Ok(RunOutput {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr,
         })
     }
 

@@ -4,12 +4,14 @@
 //! The tasks orchestrate; the work is done by the `insights` command (run as a child process,
 //! so each step is exactly what an admin would run by hand) and the library crates behind it.
 
+pub mod bench;
 pub mod embedded;
 pub mod insights;
 pub mod org;
 pub mod provision;
 pub mod report;
 pub mod schema;
+pub mod sf_cli;
 pub mod test;
 pub mod verify;
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{provision, schema, test, verify, workspace_root};
+use xtask::{bench, provision, schema, sf_cli, test, verify, workspace_root};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "Project automation for insights-provision")]
@@ -26,6 +26,12 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Install a pinned Node.js and Salesforce CLI into target/sf-cli (for the interop tests
+    /// and the benchmark); does nothing when they are there already.
+    SfCli,
+    /// Measure provision and verify-setup on the embedded org, and `insights deploy` beside
+    /// `sf project deploy start`; prints a Markdown table.
+    Bench(bench::BenchArgs),
     /// Extract the metadata types from ../shared/salesforce/metadata.wsdl into
     /// crates/metadata/schema/metadata-types.json.
     Schema {
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
             }
         },
         Command::Test { args } => test::run(&args).map(|()| 0),
+        Command::SfCli => sf_cli::install(&root).map(|_| 0),
+        Command::Bench(args) => bench::run(&root, &args).map(|()| 0),
         Command::Schema { check } => schema::run(&root, check).map(|()| 0),
     };
     match result {

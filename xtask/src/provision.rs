@@ -13,8 +13,13 @@ use crate::insights::{Insights, RunOutput};
 use crate::org::OrgArgs;
 use crate::report::{Check, Format, render};
 
-/// Where the generated files go.
-pub const GENERATED_DIR: &str = "target/insights/generated";
+/// Where the generated files go: beside the embedded org's state folder (by default
+/// `target/insights-generated`).
+pub fn generated_dir(org: &OrgArgs) -> std::path::PathBuf {
+    org.state_dir
+        .parent()
+        .map_or_else(|| "insights-generated".into(), |parent| parent.join("insights-generated"))
+}
 
 /// Flags of `cargo xtask provision`.
 #[derive(Debug, Clone, Args)]
@@ -69,10 +74,11 @@ pub fn run(root: &Path, args: &ProvisionArgs) -> anyhow::Result<ProvisionReport>
 }
 
 fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) -> anyhow::Result<()> {
-    step(steps, "generate", "metadata written to target/insights/generated", || {
-        let out = insights.run(&["generate", "--out", GENERATED_DIR, "--json"])?;
+    let generated = generated_dir(&args.org).display().to_string();
+    step(steps, "generate", "metadata written for review", || {
+        let out = insights.run(&["generate", "--out", generated.as_str(), "--json"])?;
         let count = out.json().and_then(|j| j["files"].as_array().map(Vec::len)).unwrap_or(0);
-        Ok((out, format!("{count} files in {GENERATED_DIR}")))
+        Ok((out, format!("{count} files in {generated}")))
     })?;
     step(steps, "review", "the guide's settings", || {
         let out = insights.run(&["review", "--json"])?;

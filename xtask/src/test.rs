@@ -2,7 +2,8 @@
 //!
 //! The metadata tests validate generated XML and SOAP bodies with `xmllint` (Debian package
 //! `libxml2-utils`). On a fresh machine it is installed with apt-get when we are root;
-//! otherwise the task says what to install.
+//! otherwise the task says what to install. The pinned Salesforce CLI for the interop tests is
+//! installed into `target/sf-cli` when it can be (`cargo xtask sf-cli`).
 
 use std::process::Command;
 
@@ -11,6 +12,10 @@ use anyhow::{Context, bail};
 /// Ensures the test tools, then runs `cargo test --workspace` with any extra arguments.
 pub fn run(extra: &[String]) -> anyhow::Result<()> {
     ensure_xmllint()?;
+    // Best effort: without the CLI the interop tests skip, saying so.
+    if let Err(error) = crate::sf_cli::install(&crate::workspace_root()) {
+        eprintln!("the sf CLI could not be installed ({error:#}): the sf CLI interop tests will be skipped");
+    }
     let status = Command::new(env!("CARGO"))
         .args(["test", "--workspace"])
         .args(extra)

@@ -31,6 +31,11 @@ pub struct VerifyArgs {
     /// How to print the results.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+
+    /// Seconds to keep retrying `invalid_client_id` / `redirect_uri_mismatch`, which a real org
+    /// answers for minutes right after a deploy. A drifted callback URL fails after this wait.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub propagation_wait: u64,
 }
 
 /// The checks and the exit code they add up to.
@@ -87,9 +92,12 @@ pub fn run(root: &Path, args: &VerifyArgs) -> anyhow::Result<Verification> {
     // A refresh token in the environment means the unattended check (what CI runs against a
     // real org); against the embedded org without one, the check logs in as the seeded user.
     let unattended = !target.embedded || args.org.env_value("INSIGHTS_REFRESH_TOKEN").is_some();
-    let auth_args: &[&str] =
-        if unattended { &["auth-check", "--unattended", "--json"] } else { &["auth-check", "--json"] };
-    let auth = insights.run_on_org(auth_args)?;
+    let wait = args.propagation_wait.to_string();
+    let mut auth_args = vec!["auth-check", "--json", "--propagation-wait", wait.as_str()];
+    if unattended {
+        auth_args.push("--unattended");
+    }
+    let auth = insights.run_on_org(&auth_args)?;
     worst = worst.max(code_of(&auth));
     match auth.json() {
         Some(json) => checks.extend(json["checks"].as_array().into_iter().flatten().map(|c| Check {

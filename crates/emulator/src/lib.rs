@@ -153,8 +153,19 @@ impl Emulator {
         &self.state.clock
     }
 
+    /// HTTP requests served since start (or since the `requests/reset` control); requests to
+    /// `/__emulator/` are not counted. Also logged at debug level when the emulator stops.
+    pub fn requests_served(&self) -> u64 {
+        self.state.counters.snapshot().total
+    }
+
+    fn log_requests_served(&self) {
+        tracing::debug!(requests = self.requests_served(), "emulator stopped: HTTP requests served");
+    }
+
     /// Stops listening and waits (briefly) for in-flight requests to finish.
     pub async fn shutdown(mut self) {
+        self.log_requests_served();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -169,6 +180,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
+            self.log_requests_served();
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {

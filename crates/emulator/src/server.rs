@@ -1,5 +1,5 @@
 //! Assembles the HTTP server: seeding, the router of every API, and the layer every request
-//! passes (trailing-slash normalisation, body size limit, request counting, injected faults).
+//! passes (path normalisation: trailing and doubled slashes; body size limit, request counting, injected faults).
 
 use std::time::Duration;
 
@@ -89,7 +89,7 @@ pub fn app(state: AppState) -> Router {
     let routes =
         routes.fallback(not_found).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).with_state(state.clone());
     // The layer sits on an outer router whose only route is the inner one, so it runs before
-    // routing and can rewrite the path (trailing slashes).
+    // routing and can rewrite the path (trailing and doubled slashes).
     Router::new().fallback_service(routes).layer(middleware::from_fn_with_state(state, around_request))
 }
 
@@ -104,7 +104,7 @@ async fn not_found(uri: Uri) -> Response {
 
 /// Runs around every request.
 async fn around_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if let Some(uri) = without_trailing_slash(request.uri()) {
+    if let Some(uri) = normalized_uri(request.uri()) {
         *request.uri_mut() = uri;
     }
     let path = request.uri().path().to_string();
@@ -126,16 +126,26 @@ async fn around_request(State(state): State<AppState>, mut request: Request, nex
     next.run(request).await
 }
 
-fn without_trailing_slash(uri: &Uri) -> Option<Uri> {
+/// The path without a trailing slash and with runs of slashes collapsed, when it differs:
+/// clients that keep the instance URL with a trailing slash (the Salesforce CLI stores
+/// `http://host/`) ask for `//services/data`, which Salesforce serves like `/services/data`.
+fn normalized_uri(uri: &Uri) -> Option<Uri> {
     let path = uri.path();
-    if path.len() <= 1 || !path.ends_with('/') {
+    let trailing = path.len() > 1 && path.ends_with('/');
+    if !trailing && !path.contains("//") {
         return None;
     }
-    let trimmed = path.trim_end_matches('/');
-    let trimmed = if trimmed.is_empty() { "/" } else { trimmed };
+    let mut normalized = String::with_capacity(path.len());
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        normalized.push('/');
+        normalized.push_str(segment);
+    }
+    if normalized.is_empty() {
+        normalized.push('/');
+    }
     let rebuilt = match uri.query() {
-        Some(query) => format!("{trimmed}?{query}"),
-        None => trimmed.to_string(),
+        Some(query) => format!("{normalized}?{query}"),
+        None => normalized,
     };
     rebuilt.parse().ok()
 }

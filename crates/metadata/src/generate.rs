@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::io::{Cursor, Write as _};
 
-use crate::config::Settings;
+use crate::config::{AppKind, Settings};
+use crate::model::external_client_app::{self as eca, EcaParts, EcaType, PartFile};
 use crate::model::{ConnectedApp, ConsumerSecret, Package, PermissionSet, rules};
 use crate::problem::Problems;
 use crate::schema::{self, schema};
@@ -23,10 +24,24 @@ pub struct GeneratedFile {
     pub contents: Vec<u8>,
 }
 
+/// One generated External Client App component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcaComponent {
+    /// Its metadata type, folder and suffix.
+    pub eca_type: EcaType,
+    /// Its full name (file base name).
+    pub full_name: String,
+    /// The canonical XML (no consumer key or secret).
+    pub xml: String,
+}
+
 /// The validated metadata for one config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generated {
-    /// The Connected App's typed view.
+    /// Connected App or External Client App.
+    pub app_kind: AppKind,
+    /// The app's typed view. For an External Client App this is the ConnectedApp-shaped view
+    /// of its components (`model::external_client_app::connected_app_view`).
     pub connected_app: ConnectedApp,
     /// The permission set's typed view; `None` when an existing one is re-used.
     pub permission_set: Option<PermissionSet>,
@@ -37,6 +52,7 @@ pub struct Generated {
     package_xml: String,
     api_version: String,
     permission_set_name: String,
+    eca_components: Vec<EcaComponent>,
 }
 
 /// The name of the deploy zip written next to the metadata folders.
@@ -48,11 +64,33 @@ pub fn generate(settings: &Settings, templates: &Templates) -> Result<Generated,
     let mut problems = Problems::default();
 
     let app_name = &settings.app.api_name;
-    let app_file = format!("connectedApps/{app_name}.connectedApp");
-    let connected_app = build(&templates.connected_app, &values, "ConnectedApp", &mut problems, |root| {
-        let app = ConnectedApp::from_element(app_name, root);
-        rules::check_connected_app(&app, root, &app_file)
-    });
+    let mut eca_components = Vec::new();
+    let connected_app = match settings.app_kind {
+        AppKind::ConnectedApp => {
+            let app_file = format!("connectedApps/{app_name}.connectedApp");
+            build(&templates.connected_app, &values, "ConnectedApp", &mut problems, |root| {
+                let app = ConnectedApp::from_element(app_name, root);
+                rules::check_connected_app(&app, root, &app_file)
+            })
+        }
+        AppKind::ExternalClientApp => {
+            let roots = build_eca(settings, templates, &values, &mut problems);
+            let mut parts = EcaParts::default();
+            for (eca_type, _, root) in &roots {
+                parts.set(*eca_type, root);
+            }
+            let view = (roots.len() == eca::ECA_TYPES.len()).then(|| eca::connected_app_view(&parts));
+            eca_components = roots
+                .iter()
+                .map(|(eca_type, full_name, root)| EcaComponent {
+                    eca_type: *eca_type,
+                    full_name: full_name.clone(),
+                    xml: xml::render(root),
+                })
+                .collect();
+            view
+        }
+    };
 
     let ps_name = &settings.permission_set.api_name;
     let ps_file = format!("permissionsets/{ps_name}.permissionset");
@@ -64,12 +102,17 @@ pub fn generate(settings: &Settings, templates: &Templates) -> Result<Generated,
             rules::check_permission_set(&permission_set, root, &ps_file)
         })
     };
-    let package = build(&templates.package, &values, "Package", &mut problems, |_| Problems::default());
+    let package_template = match settings.app_kind {
+        AppKind::ConnectedApp => &templates.package,
+        AppKind::ExternalClientApp => &templates.eca_package,
+    };
+    let package = build(package_template, &values, "Package", &mut problems, |_| Problems::default());
     let (Some(connected_app), Some(package), true) = (connected_app, package, problems.is_empty()) else {
         return Err(problems);
     };
     let package_xml = xml::render(&package);
     Ok(Generated {
+        app_kind: settings.app_kind,
         connected_app: ConnectedApp::from_element(app_name, &connected_app),
         permission_set: permission_set.as_ref().map(|root| PermissionSet::from_element(ps_name, root)),
         package: Package::from_xml(&package_xml, "package.xml")?,
@@ -78,7 +121,37 @@ pub fn generate(settings: &Settings, templates: &Templates) -> Result<Generated,
         package_xml,
         api_version: settings.api_version.clone(),
         permission_set_name: ps_name.clone(),
+        eca_components,
     })
+}
+
+/// Fills, validates and parses the five ECA templates; only the valid ones are returned.
+fn build_eca(
+    settings: &Settings,
+    templates: &Templates,
+    values: &BTreeMap<&str, Value>,
+    problems: &mut Problems,
+) -> Vec<(EcaType, String, Element)> {
+    let app_name = &settings.app.api_name;
+    let slots = [
+        (eca::HEADER, &templates.eca_header),
+        (eca::OAUTH_SETTINGS, &templates.eca_oauth_settings),
+        (eca::GLOBAL_OAUTH_SETTINGS, &templates.eca_global_oauth_settings),
+        (eca::POLICIES, &templates.eca_policies),
+        (eca::OAUTH_POLICIES, &templates.eca_oauth_policies),
+    ];
+    let mut roots = Vec::new();
+    for (eca_type, template) in slots {
+        let full_name = eca_type.component_name(app_name);
+        let file = eca_type.mdapi_path(&full_name);
+        let root = build(template, values, eca_type.type_name, problems, |root| {
+            eca::check_parts(app_name, &[PartFile { eca_type, file: &file, root }])
+        });
+        if let Some(root) = root {
+            roots.push((eca_type, full_name, root));
+        }
+    }
+    roots
 }
 
 fn build(
@@ -127,6 +200,8 @@ fn placeholder_values(settings: &Settings) -> BTreeMap<&'static str, Value> {
     let ps = &settings.permission_set;
     let one = |s: &str| Value::One(s.to_string());
     let flag = |b: bool| Value::One(b.to_string());
+    let refresh = eca::eca_refresh_policy(&app.refresh_token_policy);
+    let validity = refresh.as_ref().and_then(|r| r.validity);
     BTreeMap::from([
         ("app_label", one(&app.label)),
         ("app_api_name", one(&app.api_name)),
@@ -152,11 +227,31 @@ fn placeholder_values(settings: &Settings) -> BTreeMap<&'static str, Value> {
             Value::Many(if ps.existing { Vec::new() } else { vec![ps.api_name.clone()] }),
         ),
         ("api_version", one(&settings.api_version)),
+        ("eca_scopes", one(&app.metadata_scopes.join(", "))),
+        ("eca_permission_sets", one(&ps.api_name)),
+        (
+            "eca_permitted_users",
+            one(if app.admin_approved { "AdminApprovedPreAuthorized" } else { "AllSelfAuthorized" }),
+        ),
+        ("eca_ip_relaxation", one(eca::eca_ip_relaxation(&app.ip_relaxation).unwrap_or(&app.ip_relaxation))),
+        ("eca_refresh_token_policy", one(refresh.as_ref().map_or("", |r| r.policy_type))),
+        ("eca_refresh_token_validity_period", one(&validity.map_or(String::new(), |(n, _)| n.to_string()))),
+        ("eca_refresh_token_validity_unit", one(validity.map_or("", |(_, unit)| unit))),
+        ("eca_oauth_settings_name", one(&eca::OAUTH_SETTINGS.component_name(&app.api_name))),
+        ("eca_global_oauth_settings_name", one(&eca::GLOBAL_OAUTH_SETTINGS.component_name(&app.api_name))),
+        ("eca_policies_name", one(&eca::POLICIES.component_name(&app.api_name))),
+        ("eca_oauth_policies_name", one(&eca::OAUTH_POLICIES.component_name(&app.api_name))),
     ])
 }
 
 impl Generated {
-    /// The canonical ConnectedApp XML (no consumer key or secret).
+    /// The External Client App components (empty for a Connected App).
+    pub fn eca_components(&self) -> &[EcaComponent] {
+        &self.eca_components
+    }
+
+    /// The canonical ConnectedApp XML (no consumer key or secret). For an External Client App,
+    /// the ConnectedApp-shaped view of its settings: not a file that is deployed.
     pub fn connected_app_xml(&self) -> &str {
         &self.connected_app_xml
     }
@@ -176,16 +271,42 @@ impl Generated {
         &self.permission_set_name
     }
 
-    /// Metadata API format: `package.xml`, `connectedApps/…`, `permissionsets/…`.
+    /// The app's files as (Metadata API path, source path below `force-app/main/default/`,
+    /// XML): one ConnectedApp, or the five ECA components.
+    fn app_files(&self) -> Vec<(String, String, &str)> {
+        match self.app_kind {
+            AppKind::ConnectedApp => {
+                let name = &self.connected_app.full_name;
+                vec![(
+                    format!("connectedApps/{name}.connectedApp"),
+                    format!("connectedApps/{name}.connectedApp-meta.xml"),
+                    self.connected_app_xml.as_str(),
+                )]
+            }
+            AppKind::ExternalClientApp => self
+                .eca_components
+                .iter()
+                .map(|c| {
+                    (
+                        c.eca_type.mdapi_path(&c.full_name),
+                        c.eca_type.source_path(&c.full_name),
+                        c.xml.as_str(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Metadata API format: `package.xml`, the app's folders (`connectedApps/…`, or
+    /// `externalClientApps/…` and the four ECA settings and policies folders), `permissionsets/…`.
     pub fn mdapi_files(&self) -> Vec<GeneratedFile> {
         let mut files = vec![GeneratedFile {
             path: "package.xml".into(),
             contents: self.package_xml.clone().into_bytes(),
         }];
-        files.push(GeneratedFile {
-            path: format!("connectedApps/{}.connectedApp", self.connected_app.full_name),
-            contents: self.connected_app_xml.clone().into_bytes(),
-        });
+        for (path, _, xml) in self.app_files() {
+            files.push(GeneratedFile { path, contents: xml.as_bytes().to_vec() });
+        }
         if let Some(xml) = &self.permission_set_xml {
             files.push(GeneratedFile {
                 path: format!("permissionsets/{}.permissionset", self.permission_set_name),
@@ -207,13 +328,12 @@ impl Generated {
         project_json.push('\n');
         let mut files =
             vec![GeneratedFile { path: "sfdx-project.json".into(), contents: project_json.into_bytes() }];
-        files.push(GeneratedFile {
-            path: format!(
-                "force-app/main/default/connectedApps/{}.connectedApp-meta.xml",
-                self.connected_app.full_name
-            ),
-            contents: self.connected_app_xml.clone().into_bytes(),
-        });
+        for (_, path, xml) in self.app_files() {
+            files.push(GeneratedFile {
+                path: format!("force-app/main/default/{path}"),
+                contents: xml.as_bytes().to_vec(),
+            });
+        }
         if let Some(xml) = &self.permission_set_xml {
             files.push(GeneratedFile {
                 path: format!(
@@ -238,15 +358,43 @@ impl Generated {
     }
 
     /// The Metadata API deploy zip (package.xml at the root, for `singlePackage`). With a
-    /// secret, the ConnectedApp carries `<consumerSecret>`: only for the create deploy, built
-    /// in memory and never written to disk by this crate.
+    /// secret, the ConnectedApp (or the ECA's global OAuth settings) carries
+    /// `<consumerSecret>`: only for the create deploy, built in memory and never written to
+    /// disk by this crate.
     pub fn deploy_zip(&self, consumer_secret: Option<&ConsumerSecret>) -> Vec<u8> {
         let mut files = self.mdapi_files();
         if let Some(secret) = consumer_secret {
-            files[1].contents = with_consumer_secret(&self.connected_app_xml, secret).into_bytes();
+            let (suffix, with_secret) = match self.app_kind {
+                AppKind::ConnectedApp => {
+                    (".connectedApp", with_consumer_secret(&self.connected_app_xml, secret))
+                }
+                AppKind::ExternalClientApp => {
+                    let global =
+                        self.eca_components.iter().find(|c| c.eca_type == eca::GLOBAL_OAUTH_SETTINGS);
+                    let xml = global.map(|c| c.xml.as_str()).unwrap_or_default();
+                    (".ecaGlblOauth", with_eca_consumer_secret(xml, secret))
+                }
+            };
+            if let Some(file) = files.iter_mut().find(|f| f.path.ends_with(suffix)) {
+                file.contents = with_secret.into_bytes();
+            }
         }
         zip_files(&files)
     }
+}
+
+/// The ECA global OAuth settings XML with `<consumerSecret>` inserted in WSDL order.
+fn with_eca_consumer_secret(xml: &str, secret: &ConsumerSecret) -> String {
+    let Ok(mut root) = xml::parse(xml) else {
+        return xml.to_string();
+    };
+    root.remove_children("consumerSecret");
+    insert_in_order(
+        &mut root,
+        eca::GLOBAL_OAUTH_SETTINGS.type_name,
+        Element::with_text("consumerSecret", secret.expose()),
+    );
+    xml::render(&root)
 }
 
 /// The ConnectedApp XML with `<consumerSecret>` inserted in WSDL order.

@@ -16,5 +16,7 @@ pub mod template;
 pub mod write;
 pub mod xml;
 
-pub use generate::{DEPLOY_ZIP, Generated, GeneratedFile, generate, insert_in_order, zip_files};
+pub use generate::{
+    DEPLOY_ZIP, EcaComponent, Generated, GeneratedFile, generate, insert_in_order, zip_files,
+};
 pub use problem::{Problem, Problems};

@@ -6,8 +6,9 @@
 
 use serde::Serialize;
 
-use crate::config::{Settings, oauth_name};
+use crate::config::{AppKind, Settings, oauth_name};
 use crate::generate::Generated;
+use crate::model::external_client_app as eca;
 use crate::model::{ConnectedApp, PermissionSet, rules};
 
 /// One setting of the setup guide.
@@ -41,7 +42,8 @@ pub struct Review {
 
 /// The review of generated metadata for `settings`.
 pub fn review(settings: &Settings, generated: &Generated) -> Review {
-    let mut rows = guide_rows(
+    let mut rows = guide_rows_for(
+        generated.app_kind,
         &generated.connected_app,
         generated.permission_set.as_ref(),
         generated.permission_set_name(),
@@ -52,6 +54,63 @@ pub fn review(settings: &Settings, generated: &Generated) -> Review {
         value: if settings.assign_to.is_empty() { "(none)".into() } else { settings.assign_to.join(", ") },
     });
     Review { rows, warnings: warnings(settings, &generated.connected_app) }
+}
+
+/// The ECA element behind each row of [`guide_rows`], in the same order.
+const ECA_ELEMENTS: [&str; 14] = [
+    "ExternalClientApplication/label",
+    "ExternalClientApplication (fullName)",
+    "ExternalClientApplication/contactEmail",
+    "ExtlClntAppGlobalOauthSettings/callbackUrl",
+    "ExtlClntAppOauthSettings/commaSeparatedOauthScopes",
+    "ExtlClntAppGlobalOauthSettings/isPkceRequired",
+    "ExtlClntAppGlobalOauthSettings/isConsumerSecretOptional (inverted)",
+    "ExtlClntAppGlobalOauthSettings/isSecretRequiredForRefreshToken",
+    "ExtlClntAppOauthConfigurablePolicies/permittedUsersPolicyType",
+    "ExtlClntAppOauthConfigurablePolicies/ipRelaxationPolicyType",
+    "ExtlClntAppOauthConfigurablePolicies/refreshTokenPolicyType",
+    "ExtlClntAppOauthConfigurablePolicies/sessionTimeoutInMinutes",
+    "ExtlClntAppOauthConfigurablePolicies/commaSeparatedPermissionSet",
+    "PermissionSet/classAccesses",
+];
+
+/// [`guide_rows`] for either kind: for an External Client App, the same settings with the ECA
+/// element names and the ECA values where they are spelled differently.
+pub fn guide_rows_for(
+    kind: AppKind,
+    app: &ConnectedApp,
+    permission_set: Option<&PermissionSet>,
+    permission_set_name: &str,
+) -> Vec<Row> {
+    let mut rows = guide_rows(app, permission_set, permission_set_name);
+    if kind == AppKind::ConnectedApp {
+        return rows;
+    }
+    for (row, element) in rows.iter_mut().zip(ECA_ELEMENTS) {
+        row.element = element;
+    }
+    if let Some(first) = rows.first_mut() {
+        first.setting = "External Client App Name";
+    }
+    if let Some(policy) = &app.oauth_policy {
+        if let (Some(row), Some(value)) = (rows.get_mut(9), eca::eca_ip_relaxation(&policy.ip_relaxation)) {
+            row.value = row.value.replace(&format!("({})", policy.ip_relaxation), &format!("({value})"));
+        }
+        if let (Some(row), Some(value)) =
+            (rows.get_mut(10), eca::eca_refresh_policy(&policy.refresh_token_policy))
+        {
+            let eca_value = match value.validity {
+                Some((period, unit)) => format!("{} {period} {unit}", value.policy_type),
+                None => value.policy_type.to_string(),
+            };
+            row.value =
+                row.value.replace(&format!("({})", policy.refresh_token_policy), &format!("({eca_value})"));
+        }
+    }
+    if let Some(row) = rows.get_mut(12) {
+        row.setting = "Pre-authorized permission sets";
+    }
+    rows
 }
 
 /// The guide's settings as rows, read from a ConnectedApp and its permission set.
@@ -141,13 +200,25 @@ fn row(setting: &'static str, element: &'static str, value: String) -> Row {
 }
 
 fn warnings(settings: &Settings, app: &ConnectedApp) -> Vec<Warning> {
-    let mut warnings = vec![Warning {
-        code: "connected-app-creation",
-        message: "Orgs on Spring '26 (API 66.0) or later refuse to create new Connected Apps unless \
-                  Salesforce Support enabled it; existing apps keep working. If the deploy is refused, \
-                  open a Support case or use an External Client App."
-            .into(),
-    }];
+    let mut warnings = Vec::new();
+    match settings.app_kind {
+        AppKind::ConnectedApp => warnings.push(Warning {
+            code: "connected-app-creation",
+            message: format!(
+                "Orgs on Spring '26 (API 66.0) or later refuse to create new Connected Apps unless \
+                 Salesforce Support enabled it; existing apps keep working. If the deploy is refused, \
+                 open a Support case or set {} in insights.toml.",
+                crate::config::SWITCH_TO_ECA_LINE
+            ),
+        }),
+        AppKind::ExternalClientApp => warnings.push(Warning {
+            code: "eca-permission-set-names",
+            message: "commaSeparatedPermissionSet holds the permission set's API name, as public \
+                      examples do (Salesforce's reference speaks of IDs); the read-back after deploy \
+                      checks that the org linked it."
+                .into(),
+        }),
+    }
     if settings.app.refresh_token_policy == "infinite" {
         warnings.push(Warning {
             code: "refresh-token-idle-limit",

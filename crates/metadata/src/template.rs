@@ -29,7 +29,8 @@ pub struct Template {
     pub text: String,
 }
 
-/// The three templates the generator fills.
+/// The templates the generator fills: three for a Connected App, six for an External Client
+/// App (one per ECA type and its package.xml); the permission set is shared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Templates {
     /// ConnectedApp.
@@ -38,9 +39,31 @@ pub struct Templates {
     pub permission_set: Template,
     /// package.xml.
     pub package: Template,
+    /// ExternalClientApplication.
+    pub eca_header: Template,
+    /// ExtlClntAppOauthSettings.
+    pub eca_oauth_settings: Template,
+    /// ExtlClntAppGlobalOauthSettings.
+    pub eca_global_oauth_settings: Template,
+    /// ExtlClntAppConfigurablePolicies.
+    pub eca_policies: Template,
+    /// ExtlClntAppOauthConfigurablePolicies.
+    pub eca_oauth_policies: Template,
+    /// package.xml of an External Client App deploy.
+    pub eca_package: Template,
 }
 
-const FILES: [&str; 3] = ["connectedApp.xml", "permissionSet.xml", "package.xml"];
+const FILES: [&str; 9] = [
+    "connectedApp.xml",
+    "permissionSet.xml",
+    "package.xml",
+    "externalClientApp.xml",
+    "ecaOauthSettings.xml",
+    "ecaGlobalOauthSettings.xml",
+    "ecaPolicies.xml",
+    "ecaOauthPolicies.xml",
+    "ecaPackage.xml",
+];
 
 impl Templates {
     /// The templates shipped in `metadata-templates/`, built into the binary.
@@ -53,6 +76,21 @@ impl Templates {
             connected_app: builtin(FILES[0], include_str!("../../../metadata-templates/connectedApp.xml")),
             permission_set: builtin(FILES[1], include_str!("../../../metadata-templates/permissionSet.xml")),
             package: builtin(FILES[2], include_str!("../../../metadata-templates/package.xml")),
+            eca_header: builtin(FILES[3], include_str!("../../../metadata-templates/externalClientApp.xml")),
+            eca_oauth_settings: builtin(
+                FILES[4],
+                include_str!("../../../metadata-templates/ecaOauthSettings.xml"),
+            ),
+            eca_global_oauth_settings: builtin(
+                FILES[5],
+                include_str!("../../../metadata-templates/ecaGlobalOauthSettings.xml"),
+            ),
+            eca_policies: builtin(FILES[6], include_str!("../../../metadata-templates/ecaPolicies.xml")),
+            eca_oauth_policies: builtin(
+                FILES[7],
+                include_str!("../../../metadata-templates/ecaOauthPolicies.xml"),
+            ),
+            eca_package: builtin(FILES[8], include_str!("../../../metadata-templates/ecaPackage.xml")),
         }
     }
 
@@ -63,12 +101,22 @@ impl Templates {
                 dir.display().to_string(),
                 "templates_dir",
                 "is not a folder",
-                "point templates_dir at a folder holding connectedApp.xml, permissionSet.xml and package.xml",
+                "point templates_dir at a folder holding edited templates (connectedApp.xml, permissionSet.xml, package.xml, externalClientApp.xml, eca*.xml)",
             )
             .into());
         }
         let mut templates = Self::builtin();
-        let slots = [&mut templates.connected_app, &mut templates.permission_set, &mut templates.package];
+        let slots = [
+            &mut templates.connected_app,
+            &mut templates.permission_set,
+            &mut templates.package,
+            &mut templates.eca_header,
+            &mut templates.eca_oauth_settings,
+            &mut templates.eca_global_oauth_settings,
+            &mut templates.eca_policies,
+            &mut templates.eca_oauth_policies,
+            &mut templates.eca_package,
+        ];
         let mut problems = Problems::default();
         for (file, slot) in FILES.iter().zip(slots) {
             let path: PathBuf = dir.join(file);

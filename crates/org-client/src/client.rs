@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderValue, LOCATION, RETRY_AFTER};
 use secrecy::SecretString;
 
 use crate::connection::{Connection, ConnectionSource, token_text};
@@ -45,11 +45,12 @@ pub(crate) enum Resend {
     OnlyIfNotSent,
 }
 
-/// A raw answer: status and body text.
+/// A raw answer: status, body text, and where a redirect points (query left out).
 #[derive(Debug)]
 pub(crate) struct HttpAnswer {
     pub status: u16,
     pub body: String,
+    pub location: Option<String>,
 }
 
 /// A connected org: instance URL, session, API version and the HTTP client.
@@ -190,6 +191,7 @@ impl OrgClient {
             };
             let status = response.status().as_u16();
             let retry_after = response.headers().get(RETRY_AFTER).and_then(retry_after_delay);
+            let location = response.headers().get(LOCATION).map(redirect_target);
             let body = match response.text().await {
                 Ok(body) => body,
                 Err(error) if resend == Resend::Safe && !last_try => {
@@ -213,7 +215,7 @@ impl OrgClient {
                 continue;
             }
             tracing::trace!(operation, status, "answer received");
-            return Ok(HttpAnswer { status, body });
+            return Ok(HttpAnswer { status, body, location });
         }
     }
 }
@@ -233,6 +235,31 @@ struct ApiVersionEntry {
     version: String,
 }
 
+/// Where a redirect points, without query or fragment (they may carry a session).
+fn redirect_target(value: &HeaderValue) -> String {
+    let text = String::from_utf8_lossy(value.as_bytes());
+    let cut = text.find(['?', '#']).unwrap_or(text.len());
+    text[..cut].chars().filter(|c| !c.is_control()).take(200).collect()
+}
+
+/// An answer that is not from the org's API at all: a redirect (never followed, so a session
+/// never reaches another address) or an HTML page below HTTP 500 (a login page, a portal).
+pub(crate) fn foreign_answer(operation: &str, answer: &HttpAnswer) -> Option<OrgError> {
+    if (300..400).contains(&answer.status) {
+        return Some(OrgError::Redirected {
+            operation: operation.to_owned(),
+            status: answer.status,
+            location: answer.location.clone().unwrap_or_else(|| "(no Location)".into()),
+        });
+    }
+    let start: String = answer.body.trim_start().chars().take(15).collect::<String>().to_ascii_lowercase();
+    // A 5xx page is a gateway's or the org's own trouble: reported as its HTTP status.
+    if answer.status < 500 && (start.starts_with("<!doctype html") || start.starts_with("<html")) {
+        return Some(OrgError::NotAnApi { operation: operation.to_owned(), status: answer.status });
+    }
+    None
+}
+
 /// Reads a REST answer: JSON on 2xx, typed errors otherwise.
 pub(crate) fn rest_json<T: serde::de::DeserializeOwned>(
     operation: &str,
@@ -241,16 +268,27 @@ pub(crate) fn rest_json<T: serde::de::DeserializeOwned>(
     if !(200..300).contains(&answer.status) {
         return Err(rest_error(operation, answer));
     }
-    serde_json::from_str(&answer.body).map_err(|error| OrgError::UnexpectedResponse {
-        operation: operation.to_owned(),
-        reason: error.to_string(),
-        body: body_excerpt(&answer.body),
+    if let Some(error) = foreign_answer(operation, answer) {
+        return Err(error);
+    }
+    serde_json::from_str(&answer.body).map_err(|error| {
+        tracing::debug!(operation, %error, "the answer is not the expected JSON");
+        OrgError::UnexpectedResponse {
+            operation: operation.to_owned(),
+            reason: "the answer is not the JSON the org's REST API gives".into(),
+            body: body_excerpt(&answer.body),
+        }
     })
 }
 
 /// Turns a REST error answer into a typed error (401 / INVALID_SESSION_ID: a session error).
 pub(crate) fn rest_error(operation: &str, answer: &HttpAnswer) -> OrgError {
     let errors: Vec<RestError> = serde_json::from_str(&answer.body).unwrap_or_default();
+    if answer.status != 401
+        && let Some(error) = foreign_answer(operation, answer)
+    {
+        return error;
+    }
     let session_error = errors.iter().find(|error| error.error_code == "INVALID_SESSION_ID");
     if answer.status == 401 || session_error.is_some() {
         let detail = session_error

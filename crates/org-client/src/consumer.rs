@@ -1,11 +1,14 @@
-//! The app's consumer key (read from the org) and consumer secret (secret store,
+//! The app's consumer key (read from the org; a ConnectedApp's `oauthConfig`, or an External
+//! Client App's global OAuth settings) and consumer secret (secret store,
 //! `INSIGHTS_CLIENT_SECRET`, or the org's REST credentials resource where it allows that).
 
 use secrecy::SecretString;
 
+use insights_metadata::config::AppKind;
+
 use crate::OrgError;
 use crate::client::OrgClient;
-use crate::metadata_api::read::CONNECTED_APP;
+use crate::metadata_api::read::{CONNECTED_APP, EXTERNAL_CLIENT_APPLICATION};
 use crate::secret_store::SecretStore;
 
 /// The environment variable that may hold the consumer secret.
@@ -50,11 +53,12 @@ pub async fn consumer_credentials_with(
     app_api_name: &str,
     store: &SecretStore,
 ) -> Result<ConsumerCredentials, OrgError> {
-    let record = client.read_one(CONNECTED_APP, app_api_name).await?.ok_or_else(|| OrgError::NotFound {
-        what: format!("Connected App {app_api_name} (deploy first: `insights deploy`)"),
+    let (kind, element) = client.read_app(app_api_name).await?.ok_or_else(|| OrgError::NotFound {
+        what: format!(
+            "Connected App or External Client App {app_api_name} (deploy first: `insights deploy`)"
+        ),
     })?;
-    let consumer_key = record
-        .element
+    let consumer_key = element
         .path("oauthConfig/consumerKey")
         .map(|key| key.text.trim().to_owned())
         .filter(|key| !key.is_empty())
@@ -62,10 +66,11 @@ pub async fn consumer_credentials_with(
             what: format!("a consumer key on Connected App {app_api_name}"),
         })?;
     let org_id = client.org_id().await?;
-    let (consumer_secret, secret_source) = match find_secret(client, store, &org_id, app_api_name).await? {
-        Some((secret, source)) => (Some(secret), Some(source)),
-        None => (None, None),
-    };
+    let (consumer_secret, secret_source) =
+        match find_secret(client, store, &org_id, app_api_name, kind).await? {
+            Some((secret, source)) => (Some(secret), Some(source)),
+            None => (None, None),
+        };
     Ok(ConsumerCredentials { org_id, consumer_key, consumer_secret, secret_source })
 }
 
@@ -74,6 +79,7 @@ async fn find_secret(
     store: &SecretStore,
     org_id: &str,
     app_api_name: &str,
+    kind: AppKind,
 ) -> Result<Option<(SecretString, SecretSource)>, OrgError> {
     if let Some(secret) = store.load(org_id, app_api_name)? {
         return Ok(Some((secret, SecretSource::SecretStore)));
@@ -81,7 +87,7 @@ async fn find_secret(
     if let Some(secret) = std::env::var(ENV_CLIENT_SECRET).ok().filter(|s| !s.is_empty()) {
         return Ok(Some((SecretString::from(secret), SecretSource::Environment)));
     }
-    match secret_from_org(client, app_api_name).await {
+    match secret_from_org(client, app_api_name, kind).await {
         Ok(Some(secret)) => Ok(Some((secret, SecretSource::OrgRestApi))),
         Ok(None) => Ok(None),
         Err(error @ OrgError::SessionInvalid { .. }) => Err(error),
@@ -123,14 +129,44 @@ struct ConsumerDetails {
     secret: Option<String>,
 }
 
-/// Connect REST (facts §3.9): usage → app id → consumer id → `?part=secret`.
-async fn secret_from_org(client: &OrgClient, app_api_name: &str) -> Result<Option<SecretString>, OrgError> {
-    let usage: AppUsage =
-        client.get_json("listing OAuth app usage", &client.data_url("apps/oauth/usage")).await?;
-    let Some(app) = usage.apps.into_iter().find(|app| app.developer_name == app_api_name) else {
+/// The app's identifier for the credentials resource: from `apps/oauth/usage` (facts §3.9),
+/// else the id `listMetadata` gives the app (ConnectedApp or ExternalClientApplication).
+async fn app_identifier(
+    client: &OrgClient,
+    app_api_name: &str,
+    kind: AppKind,
+) -> Result<Option<String>, OrgError> {
+    match client.get_json::<AppUsage>("listing OAuth app usage", &client.data_url("apps/oauth/usage")).await {
+        Ok(usage) => {
+            if let Some(app) = usage.apps.into_iter().find(|app| app.developer_name == app_api_name) {
+                return Ok(Some(app.identifier));
+            }
+        }
+        Err(error @ OrgError::SessionInvalid { .. }) => return Err(error),
+        Err(error) => tracing::debug!("no OAuth app usage listing: {error}"),
+    }
+    let type_name = match kind {
+        AppKind::ConnectedApp => CONNECTED_APP,
+        AppKind::ExternalClientApp => EXTERNAL_CLIENT_APPLICATION,
+    };
+    let files = client.list_metadata(&[type_name]).await?;
+    Ok(files
+        .into_iter()
+        .find(|file| file.full_name == app_api_name)
+        .map(|file| file.id)
+        .filter(|id| !id.is_empty()))
+}
+
+/// Connect REST (facts §3.9): app id → consumer id → `?part=secret`.
+async fn secret_from_org(
+    client: &OrgClient,
+    app_api_name: &str,
+    kind: AppKind,
+) -> Result<Option<SecretString>, OrgError> {
+    let Some(identifier) = app_identifier(client, app_api_name, kind).await? else {
         return Ok(None);
     };
-    let credentials_url = client.data_url(&format!("apps/oauth/credentials/{}", app.identifier));
+    let credentials_url = client.data_url(&format!("apps/oauth/credentials/{identifier}"));
     let consumers: Consumers = client.get_json("listing OAuth consumers", &credentials_url).await?;
     let Some(consumer) = consumers.consumers.into_iter().next() else {
         return Ok(None);

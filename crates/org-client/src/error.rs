@@ -103,8 +103,37 @@ pub enum OrgError {
         body: String,
     },
 
-    /// The answer could not be read.
-    #[error("unexpected answer to {operation}: {reason}; body: {body}")]
+    /// The org answered with a redirect; redirects are never followed.
+    #[error(
+        "{operation}: the org answered HTTP {status} with a redirect to {location}, which is not \
+         followed (the session is sent only to the instance URL); use the org's own instance URL, \
+         e.g. https://MyDomain.my.salesforce.com"
+    )]
+    Redirected {
+        /// What we were doing.
+        operation: String,
+        /// The 3xx status.
+        status: u16,
+        /// Where the redirect pointed (query left out).
+        location: String,
+    },
+
+    /// The instance URL answered with a web page instead of the API.
+    #[error(
+        "{operation}: the instance URL answered with an HTML page (HTTP {status}), not the \
+         Salesforce API; check that it is the org's instance URL, e.g. \
+         https://MyDomain.my.salesforce.com"
+    )]
+    NotAnApi {
+        /// What we were doing.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+    },
+
+    /// The answer could not be read (the body is kept for callers that show it; the message
+    /// stays one sentence).
+    #[error("unexpected answer to {operation}: {reason}")]
     UnexpectedResponse {
         /// What we were doing.
         operation: String,
@@ -150,6 +179,13 @@ pub enum OrgError {
     UnsafeZipEntry {
         /// The entry name.
         name: String,
+    },
+
+    /// A retrieved zip is refused as a whole (links, duplicates, too many entries, too large).
+    #[error("refusing the zip: {reason}")]
+    ZipRefused {
+        /// Why, in one sentence.
+        reason: String,
     },
 
     /// A zip could not be read or written.
@@ -202,6 +238,8 @@ impl OrgError {
                 | Self::InsecureInstanceUrl { .. }
                 | Self::InvalidInstanceUrl { .. }
                 | Self::ApiVersionUnsupported { .. }
+                | Self::Redirected { .. }
+                | Self::NotAnApi { .. }
         )
     }
 

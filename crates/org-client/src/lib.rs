@@ -12,6 +12,8 @@ pub mod connection;
 pub mod consumer;
 pub mod diff;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod metadata_api;
 pub mod provision;
 pub mod rest;

@@ -12,15 +12,21 @@ use crate::client::OrgClient;
 use crate::diff::DeployedState;
 use crate::metadata_api::deploy::DeployResult;
 use crate::metadata_api::poll::{DeployObserver, DeployOutcome};
-use crate::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
+use crate::metadata_api::read::{CONNECTED_APP, EXTERNAL_CLIENT_APPLICATION, PERMISSION_SET};
 use crate::rest::{QueryResult, soql_quote};
 use crate::secret_store::{SecretStore, generate_consumer_secret};
 use crate::soap::requests::DeployOptions;
+use insights_metadata::config::{AppKind, SWITCH_TO_ECA_LINE};
 
 /// Builds the deploy zip; `Some(secret)` for the create deploy (adds `<consumerSecret>`).
 pub trait DeployPackage {
     /// The zip bytes (package.xml at the root).
     fn zip_for_deploy(&self, consumer_secret: Option<&SecretString>) -> Result<Vec<u8>, String>;
+
+    /// Which kind of app the package deploys.
+    fn app_kind(&self) -> AppKind {
+        AppKind::ConnectedApp
+    }
 }
 
 impl DeployPackage for insights_metadata::Generated {
@@ -28,6 +34,10 @@ impl DeployPackage for insights_metadata::Generated {
         let secret = consumer_secret
             .map(|secret| insights_metadata::model::ConsumerSecret::new(secret.expose_secret()));
         Ok(self.deploy_zip(secret.as_ref()))
+    }
+
+    fn app_kind(&self) -> AppKind {
+        self.app_kind
     }
 }
 
@@ -92,7 +102,7 @@ pub async fn deploy_app(
 ) -> Result<DeployReport, OrgError> {
     let app_exists = match plan.app_exists {
         Some(known) => known,
-        None => client.read_one(CONNECTED_APP, &plan.app_api_name).await?.is_some(),
+        None => client.read_app_of_kind(package.app_kind(), &plan.app_api_name).await?.is_some(),
     };
     let creates_app = !app_exists;
     let secret = creates_app.then(generate_consumer_secret);
@@ -118,7 +128,7 @@ pub async fn deploy_app(
     report.outcome = client.wait_for_deploy(&validation_id, plan.wait, observer).await?;
     report.validation_id = Some(validation_id.clone());
     if plan.check_only || !finished_ok(&report.outcome) {
-        report.explanation = explain_failure(&report.outcome, creates_app);
+        report.explanation = explain_failure(&report.outcome, creates_app, package.app_kind());
         return Ok(report);
     }
 
@@ -140,7 +150,7 @@ pub async fn deploy_app(
     };
     observer.started(&deploy_id, false);
     report.outcome = client.wait_for_deploy(&deploy_id, plan.wait, observer).await?;
-    report.explanation = explain_failure(&report.outcome, creates_app);
+    report.explanation = explain_failure(&report.outcome, creates_app, package.app_kind());
     if finished_ok(&report.outcome) {
         report.verification_problems =
             verify_deployed(client, &plan.app_api_name, &plan.permission_set).await?;
@@ -152,10 +162,11 @@ fn finished_ok(outcome: &DeployOutcome) -> bool {
     matches!(outcome, DeployOutcome::Finished(result) if result.success)
 }
 
-/// An org that refuses new Connected Apps gets an explanation besides its own message.
-fn explain_failure(outcome: &DeployOutcome, creates_app: bool) -> Option<String> {
+/// An org that refuses new Connected Apps gets an explanation besides its own message, with
+/// the one config line that switches to an External Client App.
+fn explain_failure(outcome: &DeployOutcome, creates_app: bool, kind: AppKind) -> Option<String> {
     let DeployOutcome::Finished(result) = outcome else { return None };
-    if !creates_app || result.success {
+    if !creates_app || result.success || kind != AppKind::ConnectedApp {
         return None;
     }
     result
@@ -164,7 +175,19 @@ fn explain_failure(outcome: &DeployOutcome, creates_app: bool) -> Option<String>
         .filter(|failure| failure.component_type == CONNECTED_APP || failure.component_type.is_empty())
         .filter_map(|failure| failure.problem)
         .find(|problem| refuses_new_connected_apps(problem))
-        .map(|problem| OrgError::NewConnectedAppsBlocked { problem }.to_string())
+        .map(|problem| new_connected_apps_blocked(&problem))
+}
+
+/// The explanation for an org that no longer allows new Connected Apps.
+pub fn new_connected_apps_blocked(problem: &str) -> String {
+    format!(
+        "the org refused to create the Connected App: {problem}\n\
+         This org no longer allows new Connected Apps (Salesforce stopped creating them from \
+         Spring '26 unless Support turns it back on; existing ones keep working). Provision an \
+         External Client App instead, with the same settings and checks: add this line to \
+         insights.toml (top level, before [app]) and run the same command again:\n    \
+         {SWITCH_TO_ECA_LINE}"
+    )
 }
 
 fn refuses_new_connected_apps(problem: &str) -> bool {
@@ -185,7 +208,7 @@ pub async fn verify_deployed(
     let state = read_deployed_state(client, app_api_name, permission_set).await?;
     let mut problems = Vec::new();
     let Some(app) = &state.connected_app else {
-        problems.push(format!("the org reports success but has no Connected App {app_api_name}"));
+        problems.push(format!("the org reports success but has no app {app_api_name}"));
         return Ok(problems);
     };
     if app.path("oauthConfig/isAdminApproved").map(|e| e.text.trim()) != Some("true") {
@@ -219,20 +242,21 @@ struct ParentRow {
     name: String,
 }
 
-/// Reads what the org has: both components and the permission set links of the app.
+/// Reads what the org has: the app (a ConnectedApp, or an External Client App's
+/// ConnectedApp-shaped view), the permission set and the permission set links of the app.
 pub async fn read_deployed_state(
     client: &OrgClient,
     app_api_name: &str,
     permission_set: &str,
 ) -> Result<DeployedState, OrgError> {
-    let connected_app = client.read_one(CONNECTED_APP, app_api_name).await?;
+    let connected_app = client.read_app(app_api_name).await?;
     let permission_set_record = client.read_one(PERMISSION_SET, permission_set).await?;
     let linked_permission_sets = match &connected_app {
-        Some(_) => Some(linked_permission_sets(client, app_api_name).await?),
+        Some((kind, _)) => Some(linked_permission_sets_of(client, *kind, app_api_name).await?),
         None => None,
     };
     Ok(DeployedState {
-        connected_app: connected_app.map(|record| record.element),
+        connected_app: connected_app.map(|(_, element)| element),
         permission_set: permission_set_record.map(|record| record.element),
         linked_permission_sets,
     })
@@ -240,7 +264,21 @@ pub async fn read_deployed_state(
 
 /// The permission sets SetupEntityAccess links to the app (facts §1.8).
 pub async fn linked_permission_sets(client: &OrgClient, app_api_name: &str) -> Result<Vec<String>, OrgError> {
-    let files = client.list_metadata(&[CONNECTED_APP]).await?;
+    linked_permission_sets_of(client, AppKind::ConnectedApp, app_api_name).await
+}
+
+/// As [`linked_permission_sets`] for either kind (an ECA's id comes from listing
+/// ExternalClientApplication; the SetupEntityAccess query is the same).
+pub async fn linked_permission_sets_of(
+    client: &OrgClient,
+    kind: AppKind,
+    app_api_name: &str,
+) -> Result<Vec<String>, OrgError> {
+    let type_name = match kind {
+        AppKind::ConnectedApp => CONNECTED_APP,
+        AppKind::ExternalClientApp => EXTERNAL_CLIENT_APPLICATION,
+    };
+    let files = client.list_metadata(&[type_name]).await?;
     let Some(app_id) = files
         .into_iter()
         .find(|file| file.full_name == app_api_name)

@@ -154,6 +154,11 @@ fn print_report(report: &DeployReport, check_only: bool) -> Outcome {
         println!("{}", failure_table(&result.failures()));
         if let Some(explanation) = &report.explanation {
             println!("\n{explanation}");
+            // The last line on stderr is what `cargo xtask provision` shows for the step.
+            eprintln!(
+                "This org no longer allows new Connected Apps: set {} in insights.toml to provision an External Client App instead.",
+                insights_metadata::config::SWITCH_TO_ECA_LINE
+            );
         }
         return Ok(exit::CHECK_FAILED);
     }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
+use insights_metadata::config::AppKind;
+use insights_metadata::model::external_client_app as eca;
 use insights_org_client::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
 use insights_org_client::metadata_api::retrieve::unzip_into;
 
@@ -31,10 +33,14 @@ pub fn run(args: RetrieveArgs) -> Outcome {
     let settings = args.settings.load()?;
     block_on(async move {
         let session = connect(&args.connection, &settings.api_version).await?;
-        let members = [
-            (CONNECTED_APP, vec![settings.app.api_name.clone()]),
-            (PERMISSION_SET, vec![settings.permission_set.api_name.clone()]),
-        ];
+        let app = &settings.app.api_name;
+        let mut members: Vec<(&str, Vec<String>)> = match settings.app_kind {
+            AppKind::ConnectedApp => vec![(CONNECTED_APP, vec![app.clone()])],
+            AppKind::ExternalClientApp => {
+                eca::ECA_TYPES.iter().map(|t| (t.type_name, vec![t.component_name(app)])).collect()
+            }
+        };
+        members.push((PERMISSION_SET, vec![settings.permission_set.api_name.clone()]));
         let retrieved = session.client.retrieve(&members).await;
         session.close("retrieve").await;
         let retrieved = retrieved?;

@@ -120,6 +120,9 @@ async fn run_query(
                 "A query string has to be specified",
             )
         })?;
+        if params.get("columns").is_some_and(|value| value.eq_ignore_ascii_case("true")) {
+            return Ok(Json(query::columns(text)?).into_response());
+        }
         Ok(Json(query::run(&state, &version, text)?).into_response())
     }))
 }

@@ -78,6 +78,22 @@ pub fn schema(object: &str) -> Option<&'static ObjectSchema> {
     SCHEMAS.iter().find(|schema| schema.name.eq_ignore_ascii_case(object))
 }
 
+/// The id prefix of an object's records.
+pub fn key_prefix(object: &str) -> Option<&'static str> {
+    use crate::ids::prefix;
+    Some(match object {
+        "User" => prefix::USER,
+        "Profile" => prefix::PROFILE,
+        "PermissionSet" => prefix::PERMISSION_SET,
+        "PermissionSetAssignment" => prefix::PERMISSION_SET_ASSIGNMENT,
+        "SetupEntityAccess" => prefix::SETUP_ENTITY_ACCESS,
+        "Organization" => prefix::ORGANIZATION,
+        "ConnectedApplication" => prefix::CONNECTED_APP,
+        "ApexClass" => prefix::APEX_CLASS,
+        _ => return None,
+    })
+}
+
 /// A record: canonical field names to values; relationships hold nested records.
 pub type Record = Map<String, Value>;
 

@@ -1,5 +1,5 @@
 //! `GET /services/data/vNN.0/query?q=…`: runs a parsed SOQL query over the records of
-//! [`super::objects`].
+//! [`super::objects`], or with `columns=true` describes the columns it selects.
 
 use serde_json::{Map, Value, json};
 
@@ -15,16 +15,7 @@ use axum::http::StatusCode;
 pub fn run(state: &AppState, version: &str, text: &str) -> Result<Value, ApiError> {
     let query = soql::parse(text)
         .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", message))?;
-    let schema = objects::schema(&query.object).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "INVALID_TYPE",
-            format!(
-                "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
-                query.object
-            ),
-        )
-    })?;
+    let schema = objects::schema(&query.object).ok_or_else(|| unsupported_object(&query.object))?;
     let selected = resolve_fields(schema, &query)?;
     let conditions = query
         .conditions
@@ -43,6 +34,72 @@ pub fn run(state: &AppState, version: &str, text: &str) -> Result<Value, ApiErro
         output.push(Value::Object(project(version, schema, &row, &selected)));
     }
     Ok(json!({ "totalSize": output.len(), "done": true, "records": output }))
+}
+
+/// `GET …/query?q=…&columns=true`: the columns a query selects, without running it (the
+/// Salesforce CLI's `sf data query` asks for them to lay out its table). Fields of one
+/// relationship share a column whose `joinColumns` hold them.
+pub fn columns(text: &str) -> Result<Value, ApiError> {
+    let query = soql::parse(text)
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "MALFORMED_QUERY", message))?;
+    let schema = objects::schema(&query.object).ok_or_else(|| unsupported_object(&query.object))?;
+    let mut output: Vec<Value> = Vec::new();
+    for path in resolve_fields(schema, &query)? {
+        let leaf = column(path.parts.join("."), path.parts[path.parts.len() - 1].clone());
+        if path.target.is_none() {
+            output.push(leaf);
+            continue;
+        }
+        let relation = &path.parts[0];
+        let existing = output.iter_mut().find(|column| column["columnName"] == json!(relation));
+        let parent = match existing {
+            Some(parent) => parent,
+            None => {
+                let mut parent = column(relation.clone(), relation.clone());
+                parent["apexType"] = json!(path.target);
+                output.push(parent);
+                output.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(joins) = parent["joinColumns"].as_array_mut() {
+            joins.push(leaf);
+        }
+    }
+    let id_selected = output.iter().any(|column| column["columnName"] == json!("Id"));
+    Ok(json!({
+        "columnMetadata": output,
+        "entityName": schema.name,
+        "groupBy": false,
+        "idSelected": id_selected,
+        "keyPrefix": objects::key_prefix(schema.name),
+    }))
+}
+
+/// One column's metadata; the type is inferred from the field's name.
+fn column(display_name: String, name: String) -> Value {
+    let apex_type = if name == "Id" || name.ends_with("Id") {
+        "Id"
+    } else if name.starts_with("Is") || name.starts_with("Options") {
+        "Boolean"
+    } else {
+        "String"
+    };
+    json!({
+        "aggregate": false, "apexType": apex_type, "booleanType": apex_type == "Boolean",
+        "columnName": name, "custom": false, "displayName": display_name, "foreignKeyName": null,
+        "insertable": false, "joinColumns": [], "numberType": false,
+        "textType": apex_type == "String", "updatable": false,
+    })
+}
+
+fn unsupported_object(object: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "INVALID_TYPE",
+        format!(
+            "sObject type '{object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names."
+        ),
+    )
 }
 
 /// A resolved field: canonical path and, for a relationship field, the target object.

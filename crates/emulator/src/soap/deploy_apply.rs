@@ -11,7 +11,7 @@ use super::deploy_result::{DeployMessage, DeployOutcome};
 use super::deploy_rules::{Change, ExistingComponent, OrgLookup, check_components};
 use super::zip_package::read_zip;
 use crate::store::metadata as store;
-use crate::store::{StoreError, access, apps, org};
+use crate::store::{StoreError, access, apps, eca, org};
 
 /// The org as deploy validation sees it, inside the deploy's transaction.
 struct OrgInTx<'a> {
@@ -21,11 +21,18 @@ struct OrgInTx<'a> {
 
 impl OrgLookup for OrgInTx<'_> {
     fn connected_app(&self, full_name: &str) -> Result<Option<ExistingComponent>, StoreError> {
-        Ok(apps::by_full_name(self.connection, full_name)?.map(|app| ExistingComponent {
+        let Some(app) = apps::by_full_name(self.connection, full_name)? else { return Ok(None) };
+        let is_eca = eca::is_eca(self.connection, &app.full_name)?;
+        Ok(Some(ExistingComponent {
             full_name: app.full_name,
+            eca: is_eca,
             xml: Some(app.xml),
             consumer_key: Some(app.consumer_key),
         }))
+    }
+
+    fn eca_components(&self, app_full_name: &str) -> Result<Vec<eca::EcaComponentRow>, StoreError> {
+        eca::by_app(self.connection, app_full_name)
     }
 
     fn consumer_key_owner(&self, consumer_key: &str) -> Result<Option<String>, StoreError> {
@@ -41,6 +48,7 @@ impl OrgLookup for OrgInTx<'_> {
             full_name: set.name,
             xml: set.xml,
             consumer_key: None,
+            eca: false,
         }))
     }
 
@@ -161,8 +169,12 @@ fn apply(tx: &Transaction, changes: &[Change], now: &str) -> Result<(), StoreErr
             consumer_secret,
             permission_set_names,
             created,
+            eca: eca_rows,
         } = change
         {
+            for row in eca_rows {
+                eca::upsert(tx, row)?;
+            }
             let app_id = if *created {
                 let secret = consumer_secret.as_ref().map(|s| s.expose()).unwrap_or_default();
                 apps::insert(tx, full_name, xml, consumer_key, secret, now)?

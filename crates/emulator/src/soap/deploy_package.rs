@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use insights_metadata::model::Package;
+use insights_metadata::model::external_client_app as eca;
 
 use super::deploy_result::DeployMessage;
 use super::zip_package::{ZipEntries, package_root};
@@ -22,7 +23,22 @@ pub const CONNECTED_APP: DeployableType =
 pub const PERMISSION_SET: DeployableType =
     DeployableType { name: "PermissionSet", folder: "permissionsets", suffix: "permissionset" };
 
-pub const DEPLOYABLE_TYPES: [DeployableType; 2] = [CONNECTED_APP, PERMISSION_SET];
+/// The External Client App types (folders and suffixes as in `insights_metadata::model::
+/// external_client_app`, from Salesforce's Metadata API reference).
+pub const ECA_TYPES: [DeployableType; 5] = [
+    eca_type(eca::HEADER),
+    eca_type(eca::OAUTH_SETTINGS),
+    eca_type(eca::GLOBAL_OAUTH_SETTINGS),
+    eca_type(eca::POLICIES),
+    eca_type(eca::OAUTH_POLICIES),
+];
+
+const fn eca_type(t: eca::EcaType) -> DeployableType {
+    DeployableType { name: t.type_name, folder: t.folder, suffix: t.suffix }
+}
+
+pub const DEPLOYABLE_TYPES: [DeployableType; 7] =
+    [CONNECTED_APP, PERMISSION_SET, ECA_TYPES[0], ECA_TYPES[1], ECA_TYPES[2], ECA_TYPES[3], ECA_TYPES[4]];
 
 /// One component file of the deploy, listed in package.xml.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,15 +3,17 @@
 //! Apex class references, whether new connected apps may be created). Produces the changes
 //! to apply when the whole deploy is clean.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use insights_metadata::Problem;
-use insights_metadata::model::{ConnectedApp, ConsumerSecret, PermissionSet};
+use insights_metadata::model::external_client_app::{self as eca, EcaParts, EcaType, PartFile};
+use insights_metadata::model::{ConnectedApp, ConsumerSecret, PermissionSet, parse_validated, rules};
 use insights_metadata::xml::{self, Element, METADATA_NS};
 
-use super::deploy_package::{CONNECTED_APP, Component};
+use super::deploy_package::{CONNECTED_APP, Component, PERMISSION_SET};
 use super::deploy_result::DeployMessage;
 use crate::store::StoreError;
+use crate::store::eca::EcaComponentRow;
 
 /// Problem text when the org refuses new connected apps (org setting `allow_new_connected_apps`).
 pub const NEW_CONNECTED_APPS_BLOCKED: &str = "Cannot create a new connected app: new connected apps \
@@ -34,6 +36,8 @@ pub trait OrgLookup {
     fn permission_set(&self, name: &str) -> Result<Option<ExistingComponent>, StoreError>;
     fn apex_class_exists(&self, name: &str) -> Result<bool, StoreError>;
     fn allow_new_connected_apps(&self) -> bool;
+    /// The stored components of the External Client App with this name.
+    fn eca_components(&self, app_full_name: &str) -> Result<Vec<EcaComponentRow>, StoreError>;
 }
 
 /// A component the org holds already.
@@ -42,6 +46,8 @@ pub struct ExistingComponent {
     pub full_name: String,
     pub xml: Option<String>,
     pub consumer_key: Option<String>,
+    /// True when the app is an External Client App.
+    pub eca: bool,
 }
 
 /// A change to apply when the deploy succeeds.
@@ -56,6 +62,8 @@ pub enum Change {
         consumer_secret: Option<ConsumerSecret>,
         permission_set_names: Vec<String>,
         created: bool,
+        /// The deployed components of an External Client App (empty for a ConnectedApp).
+        eca: Vec<EcaComponentRow>,
     },
     PermissionSet {
         full_name: String,
@@ -93,13 +101,18 @@ pub fn check_components(
     let mut check = RulesCheck::default();
     let mut apps = Vec::new();
     let mut permission_sets = Vec::new();
+    let mut ecas: BTreeMap<String, Vec<(&Component, EcaType, Element)>> = BTreeMap::new();
     for component in components {
         let parsed = if component.kind == CONNECTED_APP {
             ConnectedApp::from_xml(&component.full_name, &component.content, &component.file_name)
                 .map(|app| apps.push((component, app)))
-        } else {
+        } else if component.kind == PERMISSION_SET {
             PermissionSet::from_xml(&component.full_name, &component.content, &component.file_name)
                 .map(|set| permission_sets.push((component, set)))
+        } else {
+            parse_eca_component(component).map(|(app, eca_type, root)| {
+                ecas.entry(app).or_default().push((component, eca_type, root));
+            })
         };
         if let Err(problems) = parsed {
             for problem in problems.iter() {
@@ -136,9 +149,119 @@ pub fn check_components(
             check.failures.push(failure(component, CONSUMER_KEY_TAKEN, now));
             continue;
         }
-        check_connected_app(component, app, &context, &mut check)?;
+        let deployed = DeployedApp {
+            components: vec![component],
+            xml: canonical_xml(&component.content, |_| {}),
+            eca: Vec::new(),
+        };
+        check_connected_app(&deployed, app, &context, &mut check)?;
+    }
+    for (app_name, parts) in &ecas {
+        if !names_seen.insert(app_name.to_ascii_lowercase()) {
+            for (component, _, _) in parts {
+                check.failures.push(failure(
+                    component,
+                    format!("Duplicate name '{app_name}' for an app: API names must be unique"),
+                    now,
+                ));
+            }
+            continue;
+        }
+        let context = AppContext { org, now, deployed_sets: &deployed_sets };
+        check_external_client_app(app_name, parts, &context, &mut check)?;
     }
     Ok(check)
+}
+
+/// Parses and validates one ECA component; returns the app it belongs to.
+fn parse_eca_component(
+    component: &Component,
+) -> Result<(String, EcaType, Element), insights_metadata::Problems> {
+    let root = parse_validated(&component.content, component.kind.name, &component.file_name)?;
+    let eca_type = EcaType::by_name(component.kind.name).unwrap_or(eca::HEADER);
+    let app = if eca_type == eca::HEADER {
+        component.full_name.clone()
+    } else {
+        root.child_text("externalClientApplication").map(str::trim).unwrap_or_default().to_string()
+    };
+    eca::check_parts(&app, &[PartFile { eca_type, file: &component.file_name, root: &root }])
+        .into_result()?;
+    Ok((app, eca_type, root))
+}
+
+/// The components of one app in a deploy, and what the org stores for it.
+struct DeployedApp<'a> {
+    /// Its files in this deploy (one ConnectedApp, or the ECA components deployed).
+    components: Vec<&'a Component>,
+    /// The ConnectedApp(-shaped) XML to store, canonical, without key and secret.
+    xml: String,
+    /// ECA components to store.
+    eca: Vec<EcaComponentRow>,
+}
+
+/// An External Client App: the deployed components over the stored ones, read as one
+/// ConnectedApp-shaped view, then the same rules as a ConnectedApp.
+fn check_external_client_app(
+    app_name: &str,
+    deployed: &[(&Component, EcaType, Element)],
+    context: &AppContext<'_>,
+    check: &mut RulesCheck,
+) -> Result<(), StoreError> {
+    let stored: Vec<(EcaType, Element)> = context
+        .org
+        .eca_components(app_name)?
+        .into_iter()
+        .filter_map(|row| Some((EcaType::by_name(&row.type_name)?, xml::parse(&row.xml).ok()?)))
+        .collect();
+    let mut parts = EcaParts::default();
+    for (eca_type, root) in &stored {
+        parts.set(*eca_type, root);
+    }
+    for (_, eca_type, root) in deployed {
+        parts.set(*eca_type, root);
+    }
+    let first = deployed[0].0;
+    let mut missing = Vec::new();
+    if parts.header.is_none() {
+        missing.push(format!("no ExternalClientApplication named {app_name} found"));
+    }
+    if parts.global_oauth_settings.is_none() && parts.oauth_settings.is_some() {
+        missing.push(format!("no ExtlClntAppGlobalOauthSettings for {app_name} found"));
+    }
+    if !missing.is_empty() {
+        check.failures.extend(
+            missing
+                .into_iter()
+                .map(|p| failure(first, format!("In field: externalClientApplication - {p}"), context.now)),
+        );
+        return Ok(());
+    }
+    let view = eca::connected_app_view(&parts);
+    let app = ConnectedApp::from_element(app_name, &view);
+    let header = deployed.iter().find(|(_, t, _)| *t == eca::HEADER).map_or(first, |(c, _, _)| *c);
+    let problems = rules::check_connected_app(&app, &view, &header.file_name);
+    if !problems.is_empty() {
+        check.failures.extend(problems.iter().map(|p| failure(header, problem_text(p), context.now)));
+        return Ok(());
+    }
+    let strip = |root: &mut Element| {
+        root.remove_children("consumerKey");
+        root.remove_children("consumerSecret");
+    };
+    let target = DeployedApp {
+        components: deployed.iter().map(|(c, _, _)| *c).collect(),
+        xml: canonical_xml(&xml::render(&view), |_| {}),
+        eca: deployed
+            .iter()
+            .map(|(component, eca_type, _)| EcaComponentRow {
+                type_name: eca_type.type_name.to_string(),
+                full_name: component.full_name.clone(),
+                app_full_name: app_name.to_string(),
+                xml: canonical_xml(&component.content, strip),
+            })
+            .collect(),
+    };
+    check_connected_app(&target, &app, context, check)
 }
 
 struct AppContext<'a> {
@@ -178,22 +301,27 @@ fn check_permission_set(
 }
 
 fn check_connected_app(
-    component: &Component,
+    deployed: &DeployedApp<'_>,
     app: &ConnectedApp,
     context: &AppContext<'_>,
     check: &mut RulesCheck,
 ) -> Result<(), StoreError> {
     let org = context.org;
+    let is_eca = !deployed.eca.is_empty();
+    let Some(component) = deployed.components.first().copied() else { return Ok(()) };
     let existing = org.connected_app(&app.full_name)?;
     let given_key = app.oauth_config.as_ref().and_then(|c| c.consumer_key.clone());
     let given_secret = app.oauth_config.as_ref().and_then(|c| c.consumer_secret.clone());
     let mut problems = Vec::new();
 
     match &existing {
-        Some(existing) if existing.full_name != app.full_name => problems.push(format!(
-            "A ConnectedApp named '{}' already exists; API names are unique regardless of case",
-            existing.full_name
-        )),
+        Some(existing) if existing.full_name != app.full_name || existing.eca != is_eca => {
+            problems.push(format!(
+                "{} named '{}' already exists; API names are unique regardless of case",
+                if existing.eca { "An External Client App" } else { "A ConnectedApp" },
+                existing.full_name
+            ))
+        }
         Some(_) => {
             if given_key.is_some() {
                 problems.push(CONSUMER_KEY_ON_UPDATE.to_string());
@@ -203,7 +331,7 @@ fn check_connected_app(
             }
         }
         None => {
-            if !org.allow_new_connected_apps() {
+            if !is_eca && !org.allow_new_connected_apps() {
                 problems.push(NEW_CONNECTED_APPS_BLOCKED.to_string());
             }
             if let Some(key) = &given_key
@@ -236,8 +364,21 @@ fn check_connected_app(
             Some(given_secret.unwrap_or_else(|| ConsumerSecret::new(crate::ids::new_consumer_secret()))),
         ),
     };
-    let xml = canonical_xml(&component.content, |_| {});
-    check.successes.push(success(component, existing.as_ref().map(|e| e.xml.as_deref()), &xml, context.now));
+    let xml = deployed.xml.clone();
+    if is_eca {
+        let stored = org.eca_components(&app.full_name)?;
+        for (component, row) in deployed.components.iter().zip(&deployed.eca) {
+            let before = stored.iter().find(|s| s.type_name == row.type_name).map(|s| Some(s.xml.as_str()));
+            check.successes.push(success(component, before, &row.xml, context.now));
+        }
+    } else {
+        check.successes.push(success(
+            component,
+            existing.as_ref().map(|e| e.xml.as_deref()),
+            &xml,
+            context.now,
+        ));
+    }
     check.changes.push(Change::ConnectedApp {
         full_name: app.full_name.clone(),
         xml,
@@ -245,6 +386,7 @@ fn check_connected_app(
         consumer_secret,
         permission_set_names: app.permission_set_names.clone(),
         created: existing.is_none(),
+        eca: deployed.eca.clone(),
     });
     Ok(())
 }

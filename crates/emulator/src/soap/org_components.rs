@@ -6,10 +6,20 @@ use rusqlite::Connection;
 
 use super::deploy_rules::set_consumer_key;
 use crate::store::StoreError;
-use crate::store::{apps, metadata as store};
+use crate::store::{apps, eca, metadata as store};
+use insights_metadata::model::external_client_app::{self, EcaType};
 
-/// Types the emulated org can list, retrieve (and, for the first two, read).
-pub const LISTABLE_TYPES: [&str; 3] = ["ConnectedApp", "PermissionSet", "ApexClass"];
+/// Types the emulated org can list, retrieve (and, all but ApexClass, read).
+pub const LISTABLE_TYPES: [&str; 8] = [
+    "ConnectedApp",
+    "PermissionSet",
+    "ApexClass",
+    "ExternalClientApplication",
+    "ExtlClntAppOauthSettings",
+    "ExtlClntAppGlobalOauthSettings",
+    "ExtlClntAppConfigurablePolicies",
+    "ExtlClntAppOauthConfigurablePolicies",
+];
 
 /// One component of the org.
 #[derive(Debug, Clone)]
@@ -37,6 +47,7 @@ pub fn components(
     let components = match type_name {
         "ConnectedApp" => apps::all(connection)?
             .into_iter()
+            .filter(|app| !eca::is_eca(connection, &app.full_name).unwrap_or(false))
             .map(|app| {
                 let mut root = parse_or_empty(&app.xml, "ConnectedApp");
                 set_consumer_key(&mut root, &app.consumer_key);
@@ -74,9 +85,42 @@ pub fn components(
                 last_modified_date: now.to_string(),
             })
             .collect(),
-        _ => return Ok(None),
+        other => match EcaType::by_name(other) {
+            Some(eca_type) => eca_components(connection, eca_type)?,
+            None => return Ok(None),
+        },
     };
     Ok(Some(components))
+}
+
+/// The stored components of one ECA type; the global OAuth settings carry the consumer key
+/// (never the secret), as the ConnectedApp does.
+fn eca_components(connection: &Connection, eca_type: EcaType) -> Result<Vec<OrgComponent>, StoreError> {
+    let mut found = Vec::new();
+    for row in eca::by_type(connection, eca_type.type_name)? {
+        let Some(app) = apps::by_full_name(connection, &row.app_full_name)? else { continue };
+        let mut root = parse_or_empty(&row.xml, eca_type.type_name);
+        if eca_type == external_client_app::GLOBAL_OAUTH_SETTINGS {
+            root.remove_children("consumerKey");
+            insights_metadata::insert_in_order(
+                &mut root,
+                eca_type.type_name,
+                Element::with_text("consumerKey", app.consumer_key.clone()),
+            );
+        }
+        found.push(OrgComponent {
+            type_name: eca_type.type_name,
+            file_name: eca_type.mdapi_path(&row.full_name),
+            content: xml::render(&root).into_bytes(),
+            document: Some(root),
+            full_name: row.full_name,
+            id: app.id,
+            extra_files: Vec::new(),
+            created_date: app.created_date,
+            last_modified_date: app.last_modified_date,
+        });
+    }
+    Ok(found)
 }
 
 fn permission_set_component(

@@ -8,7 +8,15 @@ use super::xml_out::XmlOut;
 use super::xml_tree::Element;
 
 /// Types readMetadata returns records for.
-const READABLE_TYPES: [&str; 2] = ["ConnectedApp", "PermissionSet"];
+const READABLE_TYPES: [&str; 7] = [
+    "ConnectedApp",
+    "PermissionSet",
+    "ExternalClientApplication",
+    "ExtlClntAppOauthSettings",
+    "ExtlClntAppGlobalOauthSettings",
+    "ExtlClntAppConfigurablePolicies",
+    "ExtlClntAppOauthConfigurablePolicies",
+];
 
 /// `readMetadata{type, fullNames*}`: one record per name found, with `xsi:type`.
 pub fn read_metadata(call: &Call<'_>, operation: &Element) -> Result<String, SoapFault> {
@@ -104,6 +112,11 @@ pub fn describe_metadata(_call: &Call<'_>) -> Result<String, SoapFault> {
         ("classes", false, true, "cls", "ApexClass"),
         ("connectedApps", false, false, "connectedApp", "ConnectedApp"),
         ("permissionsets", false, false, "permissionset", "PermissionSet"),
+        ("externalClientApps", false, false, "eca", "ExternalClientApplication"),
+        ("extlClntAppOauthSettings", false, false, "ecaOauth", "ExtlClntAppOauthSettings"),
+        ("extlClntAppGlobalOauthSets", false, false, "ecaGlblOauth", "ExtlClntAppGlobalOauthSettings"),
+        ("extlClntAppPolicies", false, false, "ecaPlcy", "ExtlClntAppConfigurablePolicies"),
+        ("extlClntAppOauthPolicies", false, false, "ecaOauthPlcy", "ExtlClntAppOauthConfigurablePolicies"),
     ] {
         out.open("metadataObjects")
             .leaf("directoryName", directory)

@@ -142,7 +142,8 @@ fn static_type(type_name: &str) -> &'static str {
         "ConnectedApp" => "ConnectedApp",
         "PermissionSet" => "PermissionSet",
         "ApexClass" => "ApexClass",
-        _ => "Package",
+        other => insights_metadata::model::external_client_app::EcaType::by_name(other)
+            .map_or("Package", |eca_type| eca_type.type_name),
     }
 }
 

@@ -28,6 +28,10 @@ pub enum ZipReadError {
     TooManyEntries,
     #[error("the zip unpacks to more than {MAX_UNPACKED_BYTES} bytes")]
     TooLarge,
+    #[error("zip entry '{0}' appears more than once")]
+    Duplicate(String),
+    #[error("zip entry '{0}' is a link; links are not accepted")]
+    Link(String),
 }
 
 /// The files of a zip by path (directory entries dropped), in path order.
@@ -49,6 +53,9 @@ pub fn read_zip(bytes: &[u8]) -> Result<ZipEntries, ZipReadError> {
     if archive.len() > MAX_ENTRIES {
         return Err(ZipReadError::TooManyEntries);
     }
+    if archive.has_duplicate_names() {
+        return Err(ZipReadError::Duplicate("(a name in the central directory)".into()));
+    }
     let mut entries = ZipEntries::new();
     let mut unpacked: u64 = 0;
     for index in 0..archive.len() {
@@ -60,6 +67,9 @@ pub fn read_zip(bytes: &[u8]) -> Result<ZipEntries, ZipReadError> {
         if file.enclosed_name().is_none() || name.starts_with('/') {
             return Err(ZipReadError::UnsafePath(name));
         }
+        if file.is_symlink() {
+            return Err(ZipReadError::Link(name));
+        }
         let budget = MAX_UNPACKED_BYTES.saturating_sub(unpacked);
         let mut content = Vec::new();
         (&mut file)
@@ -70,7 +80,11 @@ pub fn read_zip(bytes: &[u8]) -> Result<ZipEntries, ZipReadError> {
         if unpacked > MAX_UNPACKED_BYTES {
             return Err(ZipReadError::TooLarge);
         }
-        entries.insert(trim_leading_dot_slash(&name).to_string(), content);
+        let key = trim_leading_dot_slash(&name).to_string();
+        if entries.contains_key(&key) {
+            return Err(ZipReadError::Duplicate(name));
+        }
+        entries.insert(key, content);
     }
     Ok(entries)
 }

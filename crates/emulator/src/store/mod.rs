@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod apps;
+pub mod eca;
 pub mod metadata;
 pub mod org;
 mod schema;

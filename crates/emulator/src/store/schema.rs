@@ -49,6 +49,16 @@ CREATE TABLE IF NOT EXISTS connected_apps (
     created_date TEXT NOT NULL,
     last_modified_date TEXT NOT NULL
 );
+-- The components of External Client Apps (ExternalClientApplication and its settings and
+-- policies), canonical XML without consumer key or secret. The app itself (its OAuth view,
+-- key and secret) is a row of connected_apps with the same full_name as the header.
+CREATE TABLE IF NOT EXISTS eca_components (
+    type_name TEXT NOT NULL,
+    full_name TEXT NOT NULL COLLATE NOCASE,
+    app_full_name TEXT NOT NULL COLLATE NOCASE,
+    xml TEXT NOT NULL,
+    PRIMARY KEY (type_name, full_name)
+);
 -- xml is NULL for seeded or org-created permission sets.
 CREATE TABLE IF NOT EXISTS permission_sets (
     id TEXT PRIMARY KEY,

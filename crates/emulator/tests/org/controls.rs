@@ -18,6 +18,10 @@ async fn controls_are_off_unless_enabled() {
     let response =
         client().get(format!("{}/__emulator/requests", emulator.instance_url())).send().await.unwrap();
     assert_eq!(response.status(), 404);
+    assert_eq!(emulator.requests_served(), 0, "requests to /__emulator/ are not counted");
+    let response = client().get(format!("{}/services/data", emulator.instance_url())).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(emulator.requests_served(), 1);
 }
 
 #[tokio::test]

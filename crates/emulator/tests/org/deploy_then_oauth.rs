@@ -9,7 +9,7 @@ use insights_emulator::store::apps;
 
 use crate::common::*;
 
-fn zip(files: &[(&str, &str)]) -> Vec<u8> {
+pub(crate) fn zip(files: &[(&str, &str)]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, text) in files {
         writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
@@ -18,13 +18,13 @@ fn zip(files: &[(&str, &str)]) -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
-fn element(xml: &str, name: &str) -> Option<String> {
+pub(crate) fn element(xml: &str, name: &str) -> Option<String> {
     let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
     let end = xml[start..].find(&format!("</{name}>"))? + start;
     Some(xml[start..end].to_string())
 }
 
-async fn soap(org: &Org, body: &str) -> String {
+pub(crate) async fn soap(org: &Org, body: &str) -> String {
     let envelope = format!(
         r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Header xmlns="http://soap.sforce.com/2006/04/metadata"><SessionHeader><sessionId>{}</sessionId></SessionHeader></soapenv:Header><soapenv:Body xmlns="http://soap.sforce.com/2006/04/metadata">{body}</soapenv:Body></soapenv:Envelope>"#,
         org.emulator.admin_access_token()

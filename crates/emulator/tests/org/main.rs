@@ -5,6 +5,7 @@ mod apexrest;
 mod common;
 mod controls;
 mod deploy_then_oauth;
+mod eca;
 mod oauth_flow;
 mod oauth_policies;
 mod persistence;

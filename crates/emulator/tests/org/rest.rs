@@ -27,6 +27,9 @@ async fn versions_and_resources() {
     let (status, resources) = org.json("/services/data/v51.0/", &token).await;
     assert_eq!(status, 200, "trailing slash accepted");
     assert_eq!(resources["query"], "/services/data/v51.0/query");
+    // The Salesforce CLI keeps the instance URL with a trailing slash: `//services/...`.
+    let (status, resources) = org.json("//services/data/v51.0", &token).await;
+    assert_eq!((status, &resources["query"]), (200, &json!("/services/data/v51.0/query")), "doubled slash");
     let (status, body) = org.json("/services/data/v99.0", &token).await;
     assert_eq!((status, rest_error(&body).0), (404, "NOT_FOUND"));
     let (status, body) = org.json("/services/data/v66.0", "").await;
@@ -108,6 +111,26 @@ async fn permission_set_assignments_and_setup_entity_access() {
         )
         .await;
     assert_eq!(body["records"][0]["PermissionSet"]["Name"], "Rest_PS");
+
+    // `sf data query` lays out its table from the query's columns (`columns=true`).
+    let columns = q(
+        "SELECT Id, Assignee.Username, PermissionSet.Name, PermissionSet.Label FROM PermissionSetAssignment",
+    );
+    let (status, body) = org.json(&format!("{columns}&columns=true"), &token).await;
+    assert_eq!(status, 200);
+    assert_eq!((&body["entityName"], &body["idSelected"]), (&json!("PermissionSetAssignment"), &json!(true)));
+    let names: Vec<&str> = body["columnMetadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["columnName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Id", "Assignee", "PermissionSet"]);
+    let joins = &body["columnMetadata"][2]["joinColumns"];
+    assert_eq!(
+        (&joins[0]["columnName"], &joins[1]["displayName"]),
+        (&json!("Name"), &json!("PermissionSet.Label"))
+    );
 
     let delete = |id: String| {
         let org = &org;

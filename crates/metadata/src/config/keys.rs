@@ -16,6 +16,7 @@ pub enum Kind {
 /// `(dotted key, kind)` for every accepted key.
 pub const KEYS: &[(&str, Kind)] = &[
     ("api_version", Kind::Text),
+    ("app_kind", Kind::Text),
     ("assign_to", Kind::List),
     ("insights_endpoint", Kind::Text),
     ("templates_dir", Kind::Text),

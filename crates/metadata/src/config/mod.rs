@@ -27,6 +27,8 @@ pub struct Settings {
     pub source: String,
     /// Metadata API version, e.g. `66.0`.
     pub api_version: String,
+    /// Which kind of app to generate and deploy (`app_kind`).
+    pub app_kind: AppKind,
     /// The Connected App.
     pub app: AppSettings,
     /// The permission set linked to the app.
@@ -38,6 +40,48 @@ pub struct Settings {
     /// A folder of admin-edited templates replacing the built-in ones.
     pub templates_dir: Option<PathBuf>,
 }
+
+/// The kind of app the settings describe: a classic Connected App, or an External Client App
+/// (the replacement for orgs that refuse new Connected Apps from Spring '26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AppKind {
+    /// `connected-app` (the default): one `ConnectedApp` component.
+    #[default]
+    ConnectedApp,
+    /// `external-client-app`: `ExternalClientApplication` and its four settings and policies
+    /// components.
+    ExternalClientApp,
+}
+
+impl AppKind {
+    /// The value written in `insights.toml`.
+    pub fn config_value(self) -> &'static str {
+        match self {
+            Self::ConnectedApp => "connected-app",
+            Self::ExternalClientApp => "external-client-app",
+        }
+    }
+
+    /// What an admin calls it.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::ConnectedApp => "Connected App",
+            Self::ExternalClientApp => "External Client App",
+        }
+    }
+
+    /// The metadata type whose full name is the app's API name.
+    pub fn header_type(self) -> &'static str {
+        match self {
+            Self::ConnectedApp => "ConnectedApp",
+            Self::ExternalClientApp => "ExternalClientApplication",
+        }
+    }
+}
+
+/// The config line that switches to an External Client App.
+pub const SWITCH_TO_ECA_LINE: &str = "app_kind = \"external-client-app\"";
 
 /// The Connected App's settings, named as in the setup guide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

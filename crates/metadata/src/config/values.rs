@@ -4,7 +4,7 @@ use toml::{Table, Value};
 
 use super::keys::{self, Kind};
 use super::scopes;
-use super::{AppSettings, PermissionSetSettings, Settings, api_name_from_label};
+use super::{AppKind, AppSettings, PermissionSetSettings, Settings, api_name_from_label};
 use crate::model::rules;
 use crate::problem::{Problem, Problems};
 
@@ -160,9 +160,11 @@ pub fn build(table: &Table, text: &str, source: &str, problems: &mut Problems) -
             .list("permission_set.apex_classes")
             .unwrap_or_else(|| vec!["Insights_Rest_API".into()]),
     };
+    let app_kind = check_app_kind(&mut reader);
     let settings = Settings {
         source: source.to_string(),
         api_version: reader.text("api_version").unwrap_or_else(|| "66.0".into()),
+        app_kind,
         assign_to: reader.list("assign_to").unwrap_or_default(),
         insights_endpoint: reader
             .text("insights_endpoint")
@@ -202,6 +204,21 @@ fn check_scopes(reader: &mut Reader<'_>, scopes: &[String]) -> Vec<String> {
         );
     }
     metadata
+}
+
+fn check_app_kind(reader: &mut Reader<'_>) -> AppKind {
+    match reader.text("app_kind").as_deref() {
+        None | Some("connected-app") => AppKind::ConnectedApp,
+        Some("external-client-app") => AppKind::ExternalClientApp,
+        Some(other) => {
+            reader.fail(
+                "app_kind",
+                format!("'{other}' is not an app kind"),
+                "use \"connected-app\" (the default) or \"external-client-app\" (for orgs that no longer allow new Connected Apps)",
+            );
+            AppKind::ConnectedApp
+        }
+    }
 }
 
 fn check_permitted_users(reader: &mut Reader<'_>, value: &str) -> bool {

@@ -5,6 +5,7 @@
 //! setup guide cares about; the XML itself stays the source of truth for everything else.
 
 mod connected_app;
+pub mod external_client_app;
 mod package;
 mod permission_set;
 pub mod rules;

@@ -4,3 +4,4 @@ pub mod deploy;
 pub mod poll;
 pub mod read;
 pub mod retrieve;
+pub mod unzip;

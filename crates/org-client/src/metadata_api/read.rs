@@ -1,5 +1,8 @@
 //! `readMetadata` and `listMetadata` for the types this tool manages.
 
+use insights_metadata::config::AppKind;
+use insights_metadata::model::external_client_app as eca;
+
 use crate::OrgError;
 use crate::client::{OrgClient, Resend};
 use crate::metadata_api::deploy::missing;
@@ -88,5 +91,61 @@ impl OrgClient {
             })
             .collect();
         Ok(files)
+    }
+}
+
+/// The ExternalClientApplication metadata type.
+pub const EXTERNAL_CLIENT_APPLICATION: &str = "ExternalClientApplication";
+
+impl OrgClient {
+    /// The app with this API name, of either kind, as a ConnectedApp-shaped record (for an
+    /// External Client App, the view of its components with the consumer key). ConnectedApp is
+    /// read first; `None` when the org has neither.
+    pub async fn read_app(&self, app_api_name: &str) -> Result<Option<(AppKind, Element)>, OrgError> {
+        if let Some(record) = self.read_one(CONNECTED_APP, app_api_name).await? {
+            return Ok(Some((AppKind::ConnectedApp, record.element)));
+        }
+        Ok(self.read_external_client_app(app_api_name).await?.map(|view| (AppKind::ExternalClientApp, view)))
+    }
+
+    /// The app of a known kind (see [`OrgClient::read_app`]).
+    pub async fn read_app_of_kind(
+        &self,
+        kind: AppKind,
+        app_api_name: &str,
+    ) -> Result<Option<Element>, OrgError> {
+        match kind {
+            AppKind::ConnectedApp => Ok(self.read_one(CONNECTED_APP, app_api_name).await?.map(|r| r.element)),
+            AppKind::ExternalClientApp => self.read_external_client_app(app_api_name).await,
+        }
+    }
+
+    /// Reads the header and the four components named by the generator's convention
+    /// (`NAME_oauth`, `NAME_glbloauth`, `NAME_plcy`, `NAME_oauthPlcy`) and returns their
+    /// ConnectedApp-shaped view; `None` without a header.
+    async fn read_external_client_app(&self, app_api_name: &str) -> Result<Option<Element>, OrgError> {
+        let mut documents = Vec::new();
+        for eca_type in eca::ECA_TYPES {
+            let name = eca_type.component_name(app_api_name);
+            match self.read_one(eca_type.type_name, &name).await? {
+                Some(record) => documents.push((eca_type, record.to_metadata_xml())),
+                None if eca_type == eca::HEADER => return Ok(None),
+                None => {}
+            }
+        }
+        let parsed: Vec<(eca::EcaType, insights_metadata::xml::Element)> = documents
+            .iter()
+            .filter_map(|(eca_type, text)| Some((*eca_type, insights_metadata::xml::parse(text).ok()?)))
+            .collect();
+        let mut parts = eca::EcaParts::default();
+        for (eca_type, root) in &parsed {
+            parts.set(*eca_type, root);
+        }
+        let view = insights_metadata::xml::render(&eca::connected_app_view(&parts));
+        xml_tree::parse(&view).map(Some).map_err(|reason| OrgError::UnexpectedResponse {
+            operation: "reading the External Client App".into(),
+            reason,
+            body: String::new(),
+        })
     }
 }

@@ -1,8 +1,6 @@
 //! `retrieve` of an unpackaged package.xml, `checkRetrieveStatus`, and unzipping the answer
-//! into a folder (entries with absolute or `..` paths are refused).
+//! into a folder (through [`super::unzip`], which refuses unsafe zips).
 
-use std::io::{Cursor, Read};
-use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -13,6 +11,8 @@ use crate::client::{OrgClient, Resend};
 use crate::metadata_api::deploy::{AsyncResult, missing};
 use crate::soap::requests;
 use crate::soap::{flag, text};
+
+pub use super::unzip::{unzip_into, zip_entries};
 
 /// How long a retrieve may take before we give up.
 const RETRIEVE_WAIT: Duration = Duration::from_secs(600);
@@ -92,100 +92,6 @@ impl OrgClient {
                 })
                 .collect();
             return Ok(RetrieveResult { id: id.to_owned(), zip, messages });
-        }
-    }
-}
-
-/// The files of a zip as (relative path, bytes), refusing unsafe names; directories skipped.
-pub fn zip_entries(zip: &[u8]) -> Result<Vec<(PathBuf, Vec<u8>)>, OrgError> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(zip))?;
-    let mut entries = Vec::new();
-    for index in 0..archive.len() {
-        let mut file = archive.by_index(index)?;
-        let name = file.name()?.into_owned();
-        let path = safe_relative_path(&name)?;
-        if file.is_dir() {
-            continue;
-        }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(|source| OrgError::Io {
-            action: "reading zip entry",
-            path: path.clone(),
-            source,
-        })?;
-        entries.push((path, bytes));
-    }
-    Ok(entries)
-}
-
-/// Unzips into `out_dir`; returns the written paths (relative to `out_dir`).
-pub fn unzip_into(zip: &[u8], out_dir: &Path) -> Result<Vec<PathBuf>, OrgError> {
-    let entries = zip_entries(zip)?;
-    let mut written = Vec::new();
-    for (relative, bytes) in entries {
-        let target = out_dir.join(&relative);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| OrgError::Io {
-                action: "creating",
-                path: parent.to_owned(),
-                source,
-            })?;
-        }
-        std::fs::write(&target, bytes).map_err(|source| OrgError::Io {
-            action: "writing",
-            path: target.clone(),
-            source,
-        })?;
-        written.push(relative);
-    }
-    Ok(written)
-}
-
-fn safe_relative_path(name: &str) -> Result<PathBuf, OrgError> {
-    let unsafe_entry = || OrgError::UnsafeZipEntry { name: name.to_owned() };
-    if name.starts_with('/') || name.starts_with('\\') || name.contains(':') {
-        return Err(unsafe_entry());
-    }
-    let path = PathBuf::from(name.replace('\\', "/"));
-    for component in path.components() {
-        match component {
-            Component::Normal(_) | Component::CurDir => {}
-            _ => return Err(unsafe_entry()),
-        }
-    }
-    Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::io::Write;
-
-    use super::*;
-
-    fn zip_with(names: &[&str]) -> Vec<u8> {
-        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        for name in names {
-            writer.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
-            writer.write_all(b"x").unwrap();
-        }
-        writer.finish().unwrap().into_inner()
-    }
-
-    #[test]
-    fn unzips_relative_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let written =
-            unzip_into(&zip_with(&["package.xml", "connectedApps/A.connectedApp"]), dir.path()).unwrap();
-        assert_eq!(written.len(), 2);
-        assert_eq!(std::fs::read(dir.path().join("connectedApps/A.connectedApp")).unwrap(), b"x");
-    }
-
-    #[test]
-    fn refuses_escaping_entries() {
-        for bad in ["../evil.txt", "a/../../evil.txt", "/etc/evil", "C:/evil"] {
-            let dir = tempfile::tempdir().unwrap();
-            let error = unzip_into(&zip_with(&[bad]), dir.path()).unwrap_err();
-            assert!(matches!(error, OrgError::UnsafeZipEntry { .. }), "{bad}: {error}");
         }
     }
 }

@@ -6,7 +6,7 @@ pub mod requests;
 mod tests;
 
 use crate::OrgError;
-use crate::client::{HttpAnswer, OrgClient, Resend};
+use crate::client::{HttpAnswer, OrgClient, Resend, foreign_answer};
 use crate::error::body_excerpt;
 use crate::xml_tree::{self, Element};
 
@@ -33,11 +33,19 @@ impl OrgClient {
 
 /// Reads a SOAP answer: the response element, or a typed fault.
 pub(crate) fn read_soap_answer(operation: &str, answer: &HttpAnswer) -> Result<Element, OrgError> {
-    let unexpected = |reason: String| OrgError::UnexpectedResponse {
-        operation: operation.to_owned(),
-        reason,
-        body: body_excerpt(&answer.body),
+    let unexpected = |reason: String| {
+        tracing::debug!(operation, status = answer.status, body = %body_excerpt(&answer.body), "unreadable SOAP answer");
+        OrgError::UnexpectedResponse {
+            operation: operation.to_owned(),
+            reason,
+            body: body_excerpt(&answer.body),
+        }
     };
+    if answer.status != 401
+        && let Some(error) = foreign_answer(operation, answer)
+    {
+        return Err(error);
+    }
     let envelope = match xml_tree::parse(&answer.body) {
         Ok(envelope) => envelope,
         Err(_) if answer.status == 401 => {
@@ -50,7 +58,10 @@ pub(crate) fn read_soap_answer(operation: &str, answer: &HttpAnswer) -> Result<E
                 body: body_excerpt(&answer.body),
             });
         }
-        Err(reason) => return Err(unexpected(format!("not XML ({reason})"))),
+        Err(reason) => {
+            tracing::debug!(operation, %reason, "the SOAP answer is not well-formed XML");
+            return Err(unexpected("the answer is cut short or is not XML".into()));
+        }
     };
     let body = envelope.child("Body").ok_or_else(|| unexpected("no SOAP Body".into()))?;
     if let Some(fault) = body.child("Fault") {

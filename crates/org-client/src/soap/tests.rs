@@ -102,7 +102,7 @@ fn envelope_carries_the_session_and_escapes_it() {
 }
 
 fn answer(status: u16, body: &str) -> HttpAnswer {
-    HttpAnswer { status, body: body.to_owned() }
+    HttpAnswer { status, body: body.to_owned(), location: None }
 }
 
 const FAULT: &str = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:sf="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><soapenv:Fault><faultcode>sf:CODE</faultcode><faultstring>TEXT</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;

@@ -1,0 +1,199 @@
+//! External Client Apps against the in-process emulator: deploy (create and update) in an org
+//! that refuses new Connected Apps, read-back, consumer key and secret (store and REST),
+//! retrieve round trip, and diff.
+
+use std::time::Duration;
+
+use insights_emulator::{Emulator, EmulatorOptions};
+use insights_metadata::config::{AppKind, Overrides, Settings};
+use insights_metadata::model::external_client_app as eca;
+use insights_metadata::template::Templates;
+use insights_metadata::{Generated, GeneratedFile, zip_files};
+use insights_org_client::consumer::{SecretSource, consumer_credentials_with};
+use insights_org_client::diff::{DesiredState, compare};
+use insights_org_client::metadata_api::retrieve::zip_entries;
+use insights_org_client::provision::{DeployPlan, DeployReport, deploy_app, read_deployed_state};
+use insights_org_client::secret_store::SecretStore;
+use insights_org_client::{
+    ClientOptions, Connection, ConnectionSource, DeployOptions, DeployOutcome, NoProgress, OrgClient,
+};
+use secrecy::SecretString;
+
+const CONFIG: &str = r#"
+api_version = "66.0"
+app_kind = "external-client-app"
+assign_to = ["api@insights-emulator.test"]
+[app]
+label = "Insights API Authorization"
+contact_email = "salesforce-admin@example.com"
+callback_urls = ["http://localhost:8765/oauth/callback"]
+[permission_set]
+label = "Insights API Access"
+"#;
+
+struct TestOrg {
+    emulator: Emulator,
+    dir: tempfile::TempDir,
+    generated: Generated,
+    settings: Settings,
+}
+
+impl TestOrg {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("org")).expect("state dir");
+        std::fs::write(dir.path().join("org/org-settings.toml"), "allow_new_connected_apps = false\n")
+            .expect("org settings");
+        let emulator = Emulator::start(EmulatorOptions {
+            state_dir: dir.path().join("org"),
+            port: 0,
+            test_controls: true,
+        })
+        .await
+        .expect("emulator starts");
+        let settings =
+            Settings::from_toml(CONFIG, "test config", &Overrides::default()).expect("valid config");
+        let generated = insights_metadata::generate(&settings, &Templates::builtin()).expect("generates");
+        Self { emulator, dir, generated, settings }
+    }
+
+    async fn client(&self) -> OrgClient {
+        let connection = Connection::new(
+            self.emulator.instance_url(),
+            SecretString::from(self.emulator.admin_access_token()),
+            ConnectionSource::EmbeddedEmulator,
+        )
+        .expect("loopback URL");
+        OrgClient::connect(connection, "66.0", ClientOptions::default()).await.expect("connects")
+    }
+
+    fn store(&self) -> SecretStore {
+        SecretStore::at(self.dir.path().join("secrets"))
+    }
+
+    async fn deploy(&self, client: &OrgClient) -> DeployReport {
+        let plan = DeployPlan {
+            app_api_name: self.settings.app.api_name.clone(),
+            permission_set: self.generated.permission_set_name().to_owned(),
+            check_only: false,
+            wait: Duration::from_secs(60),
+            app_exists: None,
+            secret_store: self.store(),
+        };
+        deploy_app(client, &self.generated, &plan, &NoProgress).await.expect("deploy runs")
+    }
+
+    /// Deploys the generated files with `from` replaced by `to` in the file ending `suffix`.
+    async fn deploy_changed(&self, client: &OrgClient, suffix: &str, from: &str, to: &str) {
+        let files: Vec<GeneratedFile> = self
+            .generated
+            .mdapi_files()
+            .into_iter()
+            .map(|file| {
+                if file.path.ends_with(suffix) {
+                    let text = String::from_utf8(file.contents).expect("utf-8");
+                    assert!(text.contains(from), "{from} not in {}", file.path);
+                    GeneratedFile { contents: text.replace(from, to).into_bytes(), ..file }
+                } else {
+                    file
+                }
+            })
+            .collect();
+        let id = client.deploy(&zip_files(&files), &DeployOptions::default()).await.expect("deploy accepted");
+        let outcome =
+            client.wait_for_deploy(&id, Duration::from_secs(60), &NoProgress).await.expect("finishes");
+        assert!(matches!(outcome, DeployOutcome::Finished(ref result) if result.success), "{outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_eca_deploys_where_connected_apps_are_refused_and_updates_without_the_secret() {
+    let org = TestOrg::start().await;
+    let client = org.client().await;
+    assert_eq!(org.generated.app_kind, AppKind::ExternalClientApp);
+
+    let created = org.deploy(&client).await;
+    assert!(created.succeeded(), "{:?} {:?}", created.outcome, created.verification_problems);
+    assert!(created.creates_app && created.secret_stored_at.is_some());
+
+    let updated = org.deploy(&client).await;
+    assert!(updated.succeeded(), "{:?} {:?}", updated.outcome, updated.verification_problems);
+    assert!(!updated.creates_app && updated.secret_stored_at.is_none());
+
+    let credentials = consumer_credentials_with(&client, &org.settings.app.api_name, &org.store())
+        .await
+        .expect("credentials");
+    assert!(!credentials.consumer_key.is_empty());
+    assert_eq!(credentials.secret_source, Some(SecretSource::SecretStore));
+
+    // Without the store, the secret comes from the REST credentials resource when allowed.
+    let url = format!("{}/__emulator/org-settings", org.emulator.instance_url());
+    let body = serde_json::json!({"allow_consumer_secret_in_rest": true});
+    assert!(
+        reqwest::Client::new().post(&url).json(&body).send().await.expect("control").status().is_success()
+    );
+    let empty = SecretStore::at(org.dir.path().join("no-secrets"));
+    let from_org =
+        consumer_credentials_with(&client, &org.settings.app.api_name, &empty).await.expect("credentials");
+    assert_eq!(from_org.secret_source, Some(SecretSource::OrgRestApi));
+    assert_eq!(from_org.consumer_key, credentials.consumer_key);
+}
+
+#[tokio::test]
+async fn retrieve_returns_the_generated_eca_files_with_the_consumer_key() {
+    let org = TestOrg::start().await;
+    let client = org.client().await;
+    assert!(org.deploy(&client).await.succeeded());
+    let app = &org.settings.app.api_name;
+    let members: Vec<(&str, Vec<String>)> =
+        eca::ECA_TYPES.iter().map(|t| (t.type_name, vec![t.component_name(app)])).collect();
+    let retrieved = client.retrieve(&members).await.expect("retrieves");
+    let entries = zip_entries(&retrieved.zip).expect("a zip");
+    let mut compared = 0;
+    for generated in org.generated.eca_components() {
+        let path = generated.eca_type.mdapi_path(&generated.full_name);
+        let (_, bytes) = entries
+            .iter()
+            .find(|(name, _)| name.to_string_lossy() == path)
+            .unwrap_or_else(|| panic!("{path} not retrieved"));
+        let text = String::from_utf8_lossy(bytes);
+        assert_eq!(
+            text.contains("<consumerKey>"),
+            generated.eca_type == eca::GLOBAL_OAUTH_SETTINGS,
+            "{path}"
+        );
+        assert!(!text.contains("consumerSecret"), "{path}");
+        let without_key: String =
+            text.lines().filter(|l| !l.contains("<consumerKey>")).map(|l| format!("{l}\n")).collect();
+        assert_eq!(without_key, generated.xml, "{path}");
+        compared += 1;
+    }
+    assert_eq!(compared, 5);
+}
+
+#[tokio::test]
+async fn diff_of_an_eca_is_identical_after_deploy_and_names_a_changed_policy() {
+    let org = TestOrg::start().await;
+    let client = org.client().await;
+    assert!(org.deploy(&client).await.succeeded());
+    let desired = DesiredState::from_generated(&org.generated).expect("desired");
+    let app = &org.settings.app.api_name;
+    let permission_set = org.generated.permission_set_name();
+
+    let deployed = read_deployed_state(&client, app, permission_set).await.expect("reads");
+    let comparison = compare(&desired, &deployed);
+    assert!(comparison.is_identical(), "{:?}", comparison.differences().collect::<Vec<_>>());
+
+    org.deploy_changed(
+        &client,
+        ".ecaOauthPlcy",
+        "<ipRelaxationPolicyType>Bypass<",
+        "<ipRelaxationPolicyType>Enforce<",
+    )
+    .await;
+    let deployed = read_deployed_state(&client, app, permission_set).await.expect("reads");
+    let differences: Vec<_> = compare(&desired, &deployed).differences().cloned().collect();
+    assert_eq!(differences.len(), 1, "{differences:?}");
+    assert_eq!(differences[0].setting, "IP relaxation");
+    assert_eq!((differences[0].desired.as_str(), differences[0].deployed.as_str()), ("BYPASS", "ENFORCE"));
+}
