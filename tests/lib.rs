@@ -71,21 +71,14 @@ impl Workspace {
         self.dir.path().join("secrets")
     }
 
+    /// The workspace folder (config, `org/`, `secrets/`, `insights-generated/`).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Connection flags for the xtask, with `extra_env` added to every step.
     pub fn org_args(&self, extra_env: &[(&str, &str)]) -> OrgArgs {
-        let mut env =
-            vec![("INSIGHTS_SECRET_STORE_DIR".to_string(), self.secret_store().display().to_string())];
-        env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        OrgArgs {
-            target_org: None,
-            instance_url: None,
-            access_token: None,
-            state_dir: self.state_dir(),
-            config: self.config(),
-            verbose: 0,
-            extra_env: env,
-            insights_binary: Some(insights_binary()),
-        }
+        org_args_in(self.root(), extra_env)
     }
 
     /// Runs `cargo xtask provision`'s code on this workspace.
@@ -128,6 +121,24 @@ impl Workspace {
         };
         let client = OrgClient::connect(connection, "66.0", options).await.expect("client connects");
         Org { emulator, client }
+    }
+}
+
+/// Connection flags for the xtask on the workspace in `root` (laid out as [`Workspace`]'s),
+/// with `extra_env` added to every step.
+pub fn org_args_in(root: &Path, extra_env: &[(&str, &str)]) -> OrgArgs {
+    let secret_store = root.join("secrets").display().to_string();
+    let mut env = vec![("INSIGHTS_SECRET_STORE_DIR".to_string(), secret_store)];
+    env.extend(extra_env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    OrgArgs {
+        target_org: None,
+        instance_url: None,
+        access_token: None,
+        state_dir: root.join("org"),
+        config: root.join("insights.toml"),
+        verbose: 0,
+        extra_env: env,
+        insights_binary: Some(insights_binary()),
     }
 }
 
@@ -243,6 +254,7 @@ impl Org {
         Login {
             client_id: credentials.consumer_key,
             client_secret: secret,
+            access_token: token["access_token"].as_str().expect("an access token").to_owned(),
             refresh_token: token["refresh_token"].as_str().expect("a refresh token").to_owned(),
         }
     }
@@ -265,6 +277,8 @@ pub struct Login {
     pub client_id: String,
     /// The consumer secret.
     pub client_secret: String,
+    /// An access token of the logged-in user.
+    pub access_token: String,
     /// A refresh token of the logged-in user.
     pub refresh_token: String,
 }

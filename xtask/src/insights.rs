@@ -53,6 +53,24 @@ impl RunOutput {
     }
 }
 
+/// Copies of every run's output, kept while [`record_outputs`] is on (process-wide).
+static RECORDED: std::sync::Mutex<Option<Vec<RunOutput>>> = std::sync::Mutex::new(None);
+
+fn recorded() -> std::sync::MutexGuard<'static, Option<Vec<RunOutput>>> {
+    RECORDED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// From now on, keeps a copy of every `insights` run's output in this process, for tests that
+/// search everything printed (e.g. for secrets).
+pub fn record_outputs() {
+    *recorded() = Some(Vec::new());
+}
+
+/// The outputs kept since [`record_outputs`], in order; stops keeping them.
+pub fn take_recorded() -> Vec<RunOutput> {
+    recorded().take().unwrap_or_default()
+}
+
 /// Builds the `insights` binary in the workspace and returns its path.
 pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
     let status = Command::new(env!("CARGO"))
@@ -81,11 +99,15 @@ impl Insights {
             .with_context(|| format!("running insights {}", args.join(" ")))?;
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         crate::bench::count_embedded_requests(&stderr);
-        Ok(RunOutput {
+        let out = RunOutput {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr,
-        })
+        };
+        if let Some(kept) = recorded().as_mut() {
+            kept.push(out.clone());
+        }
+        Ok(out)
     }
 
     /// Runs `insights ARGS… ORG-FLAGS`: a command that talks to the org.
