@@ -42,6 +42,7 @@ fn templates_with(file: &str, from: &str, to: &str) -> (tempfile::TempDir, Templ
     let builtin = Templates::builtin();
     let text = match file {
         "connectedApp.xml" => builtin.connected_app.text,
+        "ecaOauthPolicies.xml" => builtin.eca_oauth_policies.text,
         _ => builtin.permission_set.text,
     };
     assert!(text.contains(from), "{from} not in {file}");
@@ -51,11 +52,30 @@ fn templates_with(file: &str, from: &str, to: &str) -> (tempfile::TempDir, Templ
     (dir, templates)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn verify_setup_names_each_setting_changed_behind_its_back() {
+/// Adds `app_kind = KIND` at the top of the workspace's config.
+fn set_app_kind(workspace: &Workspace, kind: &str) {
+    let text = std::fs::read_to_string(workspace.config()).unwrap();
+    std::fs::write(workspace.config(), format!("app_kind = \"{kind}\"\n{text}")).unwrap();
+}
+
+/// Changes each setting of the guide in the org behind the tool's back, one at a time (each
+/// deploy is the provisioned metadata plus one change), and checks that verify-setup fails on
+/// exactly the row that names it.
+async fn each_changed_setting_fails_its_row(kind: &str) {
     let workspace = Workspace::new();
+    set_app_kind(&workspace, kind);
     assert!(workspace.provision().passed);
     let same_app = ("app.api_name", "Insights_API_Authorization");
+    let link_edit = match kind {
+        "external-client-app" => (
+            "ecaOauthPolicies.xml",
+            "    <commaSeparatedPermissionSet>{{eca_permission_sets}}</commaSeparatedPermissionSet>\n",
+            "",
+        ),
+        _ => {
+            ("connectedApp.xml", "    <permissionSetName>{{permission_set_names}}</permissionSetName>\n", "")
+        }
+    };
     // (the failing row, config overrides, a template edit: file, from, to)
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str, &'a str)>);
     let cases: Vec<Case> = vec![
@@ -78,15 +98,7 @@ async fn verify_setup_names_each_setting_changed_behind_its_back() {
         ("IP relaxation", vec![("app.ip_relaxation", "ENFORCE")], None),
         ("Refresh token policy", vec![("app.refresh_token_policy", "zero")], None),
         ("Session timeout (minutes)", vec![("app.session_timeout_minutes", "60")], None),
-        (
-            "Permission set link (pre-authorization)",
-            vec![],
-            Some((
-                "connectedApp.xml",
-                "    <permissionSetName>{{permission_set_names}}</permissionSetName>\n",
-                "",
-            )),
-        ),
+        ("Permission set link (pre-authorization)", vec![], Some(link_edit)),
         (
             "Apex class access",
             vec![],
@@ -109,11 +121,21 @@ async fn verify_setup_names_each_setting_changed_behind_its_back() {
         org.close().await;
 
         let verification = tokio::task::block_in_place(|| workspace.verify(&[]));
-        assert_eq!(verification.exit_code, 1, "{row}: verify-setup passed after the change");
+        assert_eq!(verification.exit_code, 1, "{kind}, {row}: verify-setup passed after the change");
         let failed_settings: Vec<&str> =
             failed(&verification).iter().filter(|c| c.group == "setting").map(|c| c.name.as_str()).collect();
-        assert_eq!(failed_settings, [row], "changing {row} should fail exactly that row");
+        assert_eq!(failed_settings, [row], "{kind}: changing {row} should fail exactly that row");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_setup_names_each_connected_app_setting_changed_behind_its_back() {
+    each_changed_setting_fails_its_row("connected-app").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_setup_names_each_external_client_app_setting_changed_behind_its_back() {
+    each_changed_setting_fails_its_row("external-client-app").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
