@@ -104,10 +104,17 @@ pub fn refresh_token_policy_problem(policy: &str) -> Option<String> {
     })
 }
 
-/// Checks a consumer key or secret: letters and digits only, 8 to 256 characters.
+/// Checks a consumer key or secret, 8 to 256 characters. Keys that Salesforce generates also
+/// hold `.` and `_`, so keys may; secrets are letters and digits only.
 pub fn credential_problem(what: &str, value: &str) -> Option<String> {
-    let ok = (8..=256).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric());
-    (!ok).then(|| format!("the {what} must be 8 to 256 letters and digits"))
+    let is_key = what.contains("key");
+    let allowed = |c: char| c.is_ascii_alphanumeric() || (is_key && matches!(c, '.' | '_'));
+    let ok = (8..=256).contains(&value.len()) && value.chars().all(allowed);
+    match (ok, is_key) {
+        (true, _) => None,
+        (false, true) => Some(format!("the {what} must be 8 to 256 letters, digits, dots and underscores")),
+        (false, false) => Some(format!("the {what} must be 8 to 256 letters and digits")),
+    }
 }
 
 /// The org's rules for a ConnectedApp, beyond the schema.
@@ -228,4 +235,18 @@ fn line_of(root: &Element, path: &str) -> usize {
         }
     }
     element.line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consumer_keys_may_hold_dots_and_underscores_but_secrets_may_not() {
+        assert_eq!(credential_problem("consumer key", "3MVG9abc.DEF_ghi123"), None);
+        assert!(credential_problem("consumer secret", "abc.DEF_ghi123").is_some());
+        assert!(credential_problem("consumer key", "short").is_some());
+        assert!(credential_problem("consumer key", "has space in it").is_some());
+        assert_eq!(credential_problem("consumer secret", "A1b2C3d4E5f6G7h8"), None);
+    }
 }
