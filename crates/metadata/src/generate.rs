@@ -186,6 +186,7 @@ fn build(
     if found.is_empty() {
         found = rules(&root);
     }
+    found.extend(org_managed_credentials(&root, ""));
     let remapped = filled.remap(found);
     if remapped.is_empty() {
         Some(root)
@@ -193,6 +194,31 @@ fn build(
         problems.extend(remapped.0);
         None
     }
+}
+
+/// Consumer keys and secrets in a template: the org owns the key, and the secret must never be
+/// written to a file meant for a repository (the tool generates it on create, in memory).
+fn org_managed_credentials(element: &Element, path: &str) -> Vec<crate::Problem> {
+    let mut found = Vec::new();
+    for child in &element.children {
+        let name = child.local_name();
+        let child_path = if path.is_empty() { name.to_string() } else { format!("{path}/{name}") };
+        let fix = match name {
+            "consumerSecret" => {
+                "remove it: the tool generates the secret on create and keeps it in the secret store"
+            }
+            "consumerKey" => "remove it: the org generates the consumer key; `insights consumer` reads it",
+            _ => {
+                found.extend(org_managed_credentials(child, &child_path));
+                continue;
+            }
+        };
+        found.push(
+            crate::Problem::new("", child_path, format!("a template must not hold <{name}>"), fix)
+                .at_line(child.line),
+        );
+    }
+    found
 }
 
 fn placeholder_values(settings: &Settings) -> BTreeMap<&'static str, Value> {

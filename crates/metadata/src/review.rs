@@ -241,19 +241,38 @@ fn warnings(settings: &Settings, app: &ConnectedApp) -> Vec<Warning> {
             });
         }
     }
+    // Read from the generated model, not the config: an admin's template edit counts too.
+    let config = app.oauth_config.as_ref();
+    let policy = app.oauth_policy.as_ref();
+    let scopes = config.map(|c| c.scopes.clone()).unwrap_or_default();
     let deviations = [
-        (!settings.app.require_pkce, "PKCE is not required"),
-        (!settings.app.require_secret_for_web_server_flow, "the web server flow does not require the secret"),
+        (config.is_none(), "OAuth is not enabled"),
+        (!config.is_some_and(|c| c.is_pkce_required), "PKCE is not required"),
         (
-            !settings.app.require_secret_for_refresh_token_flow,
+            config.is_some_and(|c| c.is_consumer_secret_optional),
+            "the web server flow does not require the secret",
+        ),
+        (
+            config.is_some_and(|c| !c.is_secret_required_for_refresh_token),
             "the refresh token flow does not require the secret",
         ),
         (
-            !settings.app.admin_approved,
+            config.is_some_and(|c| !c.is_admin_approved),
             "all users may self-authorize (the guide pre-authorizes admin-approved users only)",
         ),
-        (settings.app.ip_relaxation != "BYPASS", "IP restrictions are not relaxed"),
-        (settings.app.session_timeout_minutes != 30, "the session timeout is not 30 minutes"),
+        (
+            !(scopes.iter().any(|s| s == "Api") && scopes.iter().any(|s| s == "RefreshToken")),
+            "the scopes are not api and refresh_token, offline_access",
+        ),
+        (policy.is_some_and(|p| p.ip_relaxation != "BYPASS"), "IP restrictions are not relaxed"),
+        (
+            policy.is_some_and(|p| p.refresh_token_policy != "infinite"),
+            "the refresh token is not valid until revoked",
+        ),
+        (
+            app.session_policy.as_ref().and_then(|p| p.session_timeout) != Some(30),
+            "the session timeout is not 30 minutes",
+        ),
     ];
     for (deviates, what) in deviations {
         if deviates {

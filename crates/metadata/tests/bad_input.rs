@@ -240,3 +240,31 @@ fn template_with_a_value_the_org_refuses() {
         "'RELAXED' is not an IP relaxation value",
     );
 }
+
+#[test]
+fn template_holding_a_consumer_secret_or_key() {
+    let edited = builtin_app_template().replace(
+        "<isAdminApproved>",
+        "<consumerSecret>hunter2hunter2</consumerSecret>\n        <isAdminApproved>",
+    );
+    let problems = template_problems(&edited);
+    let problem = problems.iter().find(|p| p.field == "oauthConfig/consumerSecret").expect("secret refused");
+    assert!(problem.message.contains("must not hold"), "{problems}");
+    assert!(!problems.to_string().contains("hunter2"), "the secret is not echoed: {problems}");
+    let line = edited.lines().position(|l| l.contains("<consumerSecret>")).unwrap() + 1;
+    assert_eq!(problem.line, Some(line));
+    let with_key = builtin_app_template()
+        .replace("<isAdminApproved>", "<consumerKey>3MVG9abcdefgh</consumerKey>\n        <isAdminApproved>");
+    assert_names(&template_problems(&with_key), "oauthConfig/consumerKey", "must not hold");
+}
+
+#[test]
+fn callback_urls_that_are_not_web_urls() {
+    for callback in ["javascript:alert(1)", "ftp://x/cb", "myapp://cb"] {
+        assert_names(
+            &problems(&[("app.callback_urls", callback)]),
+            "app.callback_urls",
+            "is not an https URL",
+        );
+    }
+}

@@ -105,3 +105,23 @@ fn generated_files_parse_back_into_the_same_model() {
     assert!(config.is_admin_approved && config.is_pkce_required && !config.is_consumer_secret_optional);
     assert_eq!(config.scopes, ["Api", "RefreshToken"]);
 }
+
+#[test]
+fn review_warns_about_a_template_edit_that_departs_from_the_guide() {
+    let settings = example_settings(&[]).unwrap();
+    let builtin = insights_metadata::template::Templates::builtin();
+    let clean = insights_metadata::review::review(&settings, &generate_example());
+    assert!(clean.warnings.iter().all(|w| w.code != "differs-from-guide"), "{:?}", clean.warnings);
+
+    let dir = tempfile::tempdir().unwrap();
+    let edited = builtin.connected_app.text.replace("{{is_pkce_required}}", "false");
+    std::fs::write(dir.path().join("connectedApp.xml"), edited).unwrap();
+    let templates = insights_metadata::template::Templates::load(dir.path()).unwrap();
+    let generated = insights_metadata::generate(&settings, &templates).unwrap();
+    let review = insights_metadata::review::review(&settings, &generated);
+    assert!(
+        review.warnings.iter().any(|w| w.code == "differs-from-guide" && w.message.contains("PKCE")),
+        "{:?}",
+        review.warnings
+    );
+}

@@ -33,6 +33,9 @@ impl SettingsArgs {
     /// Loads and validates the settings; every problem becomes one usage error.
     pub fn load(&self) -> anyhow::Result<Settings> {
         let mut overrides = Overrides::from_env(std::env::vars());
+        for warning in overrides.unknown_env() {
+            tracing::warn!("{warning}; it is ignored");
+        }
         for pair in &self.set {
             overrides = overrides
                 .set_pair(pair)

@@ -79,3 +79,12 @@ fn distance(a: &str, b: &str) -> usize {
     }
     previous[b.len()]
 }
+
+/// The key whose environment variable is closest to `name`, for "did you mean" hints.
+pub fn closest_env(name: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .map(|(k, _)| (*k, distance(&env_name(k), name)))
+        .filter(|(_, d)| *d <= 3)
+        .min_by_key(|(_, d)| *d)
+        .map(|(k, _)| k)
+}

@@ -137,7 +137,17 @@ pub struct PermissionSetSettings {
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
     entries: Vec<(String, String, String)>,
+    unknown_env: Vec<String>,
 }
+
+/// `INSIGHTS_*` variables that are not config keys but are read elsewhere.
+const OTHER_ENV: &[&str] = &[
+    "INSIGHTS_CONFIG",
+    "INSIGHTS_CLIENT_ID",
+    "INSIGHTS_CLIENT_SECRET",
+    "INSIGHTS_REFRESH_TOKEN",
+    "INSIGHTS_SECRET_STORE_DIR",
+];
 
 impl Overrides {
     /// Takes every `INSIGHTS_*` variable that names a config key (others are ignored).
@@ -146,10 +156,25 @@ impl Overrides {
         for (name, value) in vars {
             if let Some(key) = keys::key_for_env(&name) {
                 overrides.entries.push((key.to_string(), value, format!("environment variable {name}")));
+            } else if name.starts_with("INSIGHTS_") && !OTHER_ENV.contains(&name.as_str()) {
+                overrides.unknown_env.push(name);
             }
         }
+        overrides.unknown_env.sort();
         overrides.entries.sort();
         overrides
+    }
+
+    /// `INSIGHTS_*` variables that name no config key, each with a hint: likely typos, which
+    /// the caller should warn about (they are otherwise ignored).
+    pub fn unknown_env(&self) -> Vec<String> {
+        self.unknown_env
+            .iter()
+            .map(|name| match keys::closest_env(name) {
+                Some(key) => format!("{name} is not a setting (did you mean {}?)", env_name(key)),
+                None => format!("{name} is not a setting; see the example insights.toml for the keys"),
+            })
+            .collect()
     }
 
     /// Adds a flag's value for a dotted key (`app.contact_email`); later ones win.
@@ -210,7 +235,9 @@ impl Settings {
                 problems.push(problem);
             }
         }
-        let settings = values::build(&table, text, source, &mut problems);
+        let overridden: Vec<(String, String)> =
+            overrides.entries.iter().map(|(key, _, origin)| (key.clone(), origin.clone())).collect();
+        let settings = values::build(&table, text, source, &overridden, &mut problems);
         problems.into_result()?;
         Ok(settings)
     }

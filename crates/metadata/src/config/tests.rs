@@ -65,3 +65,18 @@ fn every_problem_is_reported_at_once_with_its_line() {
     assert_eq!(problems.0[1].line, Some(3));
     assert_eq!(problems.0[3].line, Some(5));
 }
+
+#[test]
+fn a_bad_value_from_the_environment_names_the_variable_and_typos_are_reported() {
+    let overrides = Overrides::from_env([
+        ("INSIGHTS_APP_CONTACT_EMAIL".to_string(), "nope".to_string()),
+        ("INSIGHTS_APP_CONTACTEMAIL".to_string(), "a@example.com".to_string()),
+        ("INSIGHTS_CLIENT_SECRET".to_string(), "read elsewhere".to_string()),
+    ]);
+    let problems = Settings::from_toml(MINIMAL, "insights.toml", &overrides).unwrap_err();
+    assert_eq!(problems.0[0].file, "environment variable INSIGHTS_APP_CONTACT_EMAIL");
+    assert_eq!(problems.0[0].line, None);
+    let unknown = overrides.unknown_env();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0].contains("INSIGHTS_APP_CONTACT_EMAIL"), "{unknown:?}");
+}

@@ -109,8 +109,16 @@ fn split_list(key: &str, value: &str) -> Vec<String> {
 }
 
 /// Reads every setting with its default, validating as it goes.
-pub fn build(table: &Table, text: &str, source: &str, problems: &mut Problems) -> Settings {
-    let mut reader = Reader { table, text, source, problems };
+/// `overridden` maps each key set by an environment variable or flag to where it came from, so
+/// that a problem with its value names that origin rather than a line of the file.
+pub fn build(
+    table: &Table,
+    text: &str,
+    source: &str,
+    overridden: &[(String, String)],
+    problems: &mut Problems,
+) -> Settings {
+    let mut reader = Reader { table, text, source, overridden, problems };
     let label = reader.text("app.label").unwrap_or_else(|| "Insights API Authorization".into());
     let api_name = reader.text("app.api_name").unwrap_or_else(|| api_name_from_label(&label));
     let contact_email = reader.required_text(
@@ -369,11 +377,12 @@ fn check_callbacks(reader: &mut Reader<'_>, app: &AppSettings) {
                 "use https (http is only for localhost / 127.0.0.1), or set app.allow_insecure_callback = true",
             );
         }
-        if !matches!(parsed.scheme(), "http" | "https") && !app.require_pkce {
+        if !matches!(parsed.scheme(), "http" | "https") {
             reader.fail(
                 "app.callback_urls",
-                format!("'{callback}' uses a custom scheme, which requires PKCE"),
-                "set app.require_pkce = true",
+                format!("'{callback}' is not an https URL"),
+                "the web server flow redirects to a web application: use https://… (or http://localhost… \
+                 for local development)",
             );
         }
     }
@@ -383,6 +392,7 @@ struct Reader<'a> {
     table: &'a Table,
     text: &'a str,
     source: &'a str,
+    overridden: &'a [(String, String)],
     problems: &'a mut Problems,
 }
 
@@ -395,7 +405,12 @@ impl Reader<'_> {
     }
 
     fn fail(&mut self, key: &str, message: String, fix: &str) {
-        self.problems.push(problem(self.text, self.source, key, message, fix));
+        let origin = self.overridden.iter().rev().find(|(k, _)| k == key).map(|(_, origin)| origin);
+        let problem = match origin {
+            Some(origin) => Problem::new(origin.as_str(), key, message, fix),
+            None => problem(self.text, self.source, key, message, fix),
+        };
+        self.problems.push(problem);
     }
 
     fn text(&mut self, key: &str) -> Option<String> {
