@@ -83,7 +83,12 @@ impl Workspace {
 
     /// Runs `cargo xtask provision`'s code on this workspace.
     pub fn provision(&self) -> ProvisionReport {
-        let args = ProvisionArgs { org: self.org_args(&[]), dry_run: false, skip_auth_check: false };
+        let args = ProvisionArgs {
+            org: self.org_args(&[]),
+            dry_run: false,
+            skip_auth_check: false,
+            login_timeout: None,
+        };
         xtask::provision::run(&repo_root(), &args).expect("provision runs")
     }
 

@@ -381,7 +381,7 @@ fn emulator_killed_while_writing_restarts_with_a_complete_state() {
         org.instance_url = Some(server.instance_url.clone());
         org.access_token = Some(server.access_token.clone());
         // The interactive auth check needs the embedded org; verify-setup runs it below.
-        let args = ProvisionArgs { org, dry_run: false, skip_auth_check: true };
+        let args = ProvisionArgs { org, dry_run: false, skip_auth_check: true, login_timeout: None };
         xtask::provision::run(&repo_root(), &args).expect("provision runs")
     };
     let mut server = serve(&insights);

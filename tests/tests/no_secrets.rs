@@ -54,7 +54,8 @@ fn inner_provision_and_verify_verbose() {
     let mut org = org_args_in(&root, &env);
     org.verbose = 2;
     xtask::insights::record_outputs();
-    let provision = ProvisionArgs { org: org.clone(), dry_run: false, skip_auth_check: false };
+    let provision =
+        ProvisionArgs { org: org.clone(), dry_run: false, skip_auth_check: false, login_timeout: None };
     let report = xtask::provision::run(&repo_root(), &provision).expect("provision runs");
     let verification =
         xtask::verify::run(&repo_root(), &VerifyArgs { org, format: Format::Json, propagation_wait: 0 })

@@ -79,7 +79,7 @@ async fn each_changed_setting_fails_its_row(kind: &str) {
     // (the failing row, config overrides, a template edit: file, from, to)
     type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str, &'a str)>);
     let cases: Vec<Case> = vec![
-        ("Connected App name (label)", vec![("app.label", "Insights Renamed")], None),
+        ("App name (label)", vec![("app.label", "Insights Renamed")], None),
         ("Contact email", vec![("app.contact_email", "someone.else@example.com")], None),
         ("Callback URL", vec![("app.callback_urls", "https://elsewhere.example.com/cb")], None),
         ("OAuth scopes", vec![("app.scopes", "api")], None),

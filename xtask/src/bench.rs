@@ -172,6 +172,7 @@ fn main_job(root: &Path, dir: &Path, binary: &Path, runs: u32) -> anyhow::Result
             org: org_args(dir, state_dir.clone(), binary),
             dry_run: false,
             skip_auth_check: false,
+            login_timeout: None,
         };
         eprintln!("bench: provision, run {} of {runs}", run + 1);
         measure(&mut provisioned, || Ok(provision::run(root, &args)?.passed))?;

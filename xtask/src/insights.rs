@@ -3,6 +3,7 @@
 //! The binary is built once (`cargo build -p insights-cli`), then each step runs it with the
 //! org's connection in `SF_INSTANCE_URL`/`SF_ACCESS_TOKEN` and reads its `--json` output.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -71,6 +72,23 @@ pub fn take_recorded() -> Vec<RunOutput> {
     recorded().take().unwrap_or_default()
 }
 
+/// Reads a child's output to the end, line by line, handing each line (without its line end)
+/// to `forward` as soon as it arrives; returns everything read.
+fn collect_lines(pipe: impl Read, mut forward: impl FnMut(&str)) -> std::io::Result<String> {
+    let mut reader = BufReader::new(pipe);
+    let mut collected = String::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(collected);
+        }
+        let text = String::from_utf8_lossy(&line);
+        forward(text.trim_end_matches(['\r', '\n']));
+        collected.push_str(&text);
+    }
+}
+
 /// Builds the `insights` binary in the workspace and returns its path.
 pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
     let status = Command::new(env!("CARGO"))
@@ -92,18 +110,53 @@ pub fn build(root: &Path) -> anyhow::Result<PathBuf> {
 impl Insights {
     /// Runs `insights ARGS…`, capturing its output.
     pub fn run(&self, args: &[&str]) -> anyhow::Result<RunOutput> {
-        let output = self
+        self.execute(args, None)
+    }
+
+    /// Runs `insights ARGS…`, capturing its output and also showing each stderr line live on
+    /// this process's stderr after `prefix` (a login URL must be seen while the step waits).
+    pub fn run_live(&self, args: &[&str], prefix: &str) -> anyhow::Result<RunOutput> {
+        self.execute(args, Some(prefix))
+    }
+
+    /// Runs `insights ARGS… ORG-FLAGS` with stderr shown live, as [`Insights::run_live`].
+    pub fn run_on_org_live(&self, args: &[&str], prefix: &str) -> anyhow::Result<RunOutput> {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(self.org_flags.iter().map(String::as_str));
+        self.run_live(&all, prefix)
+    }
+
+    fn execute(&self, args: &[&str], live: Option<&str>) -> anyhow::Result<RunOutput> {
+        let context = || format!("running insights {}", args.join(" "));
+        let mut child = self
             .command(args)
             .stdin(Stdio::null())
-            .output()
-            .with_context(|| format!("running insights {}", args.join(" ")))?;
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .with_context(context)?;
+        let stderr_pipe = child.stderr.take();
+        let prefix = live.map(str::to_owned);
+        let stderr_reader = std::thread::spawn(move || {
+            let Some(pipe) = stderr_pipe else { return Ok(String::new()) };
+            collect_lines(pipe, |line| {
+                if let Some(prefix) = &prefix {
+                    eprintln!("{prefix}{line}");
+                }
+            })
+        });
+        let mut stdout = Vec::new();
+        if let Some(mut pipe) = child.stdout.take() {
+            pipe.read_to_end(&mut stdout).with_context(context)?;
+        }
+        let status = child.wait().with_context(context)?;
+        let stderr = stderr_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the thread reading stderr of insights {} failed", args.join(" ")))?
+            .with_context(context)?;
         crate::bench::count_embedded_requests(&stderr);
-        let out = RunOutput {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr,
-        };
+        let out =
+            RunOutput { code: status.code(), stdout: String::from_utf8_lossy(&stdout).into_owned(), stderr };
         if let Some(kept) = recorded().as_mut() {
             kept.push(out.clone());
         }
@@ -125,5 +178,50 @@ impl Insights {
             command.env(key, value);
         }
         command
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn each_line_is_forwarded_before_the_output_ends() {
+        let (reader, mut writer) = std::io::pipe().expect("pipe");
+        let (lines, forwarded) = mpsc::channel::<String>();
+        let collector = std::thread::spawn(move || {
+            collect_lines(reader, |line| lines.send(line.to_owned()).unwrap_or_default())
+        });
+        writer.write_all(b"Open this URL: http://127.0.0.1/authorize\n").expect("write");
+        // The writer is still open (the step still waits for the login), yet the line is there.
+        let first = forwarded.recv_timeout(Duration::from_secs(60)).expect("first line forwarded");
+        assert_eq!(first, "Open this URL: http://127.0.0.1/authorize");
+        writer.write_all(b"second\r\nno line end").expect("write");
+        drop(writer);
+        let collected = collector.join().expect("joins").expect("reads");
+        assert_eq!(collected, "Open this URL: http://127.0.0.1/authorize\nsecond\r\nno line end");
+        let rest: Vec<String> = forwarded.iter().collect();
+        assert_eq!(rest, ["second", "no line end"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_live_run_still_captures_stdout_and_stderr() {
+        let insights = Insights {
+            binary: "/bin/sh".into(),
+            workdir: std::env::temp_dir(),
+            env: Vec::new(),
+            global_flags: Vec::new(),
+            org_flags: Vec::new(),
+        };
+        let script = "echo '{\"ok\":true}'; echo one >&2; echo two >&2; exit 3";
+        let out = insights.run_live(&["-c", script], "test | ").expect("runs");
+        assert_eq!(out.code, Some(3));
+        assert_eq!(out.json(), Some(serde_json::json!({ "ok": true })));
+        assert_eq!(out.stderr, "one\ntwo\n");
+        assert_eq!(out.reason(), "two");
     }
 }

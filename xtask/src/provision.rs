@@ -13,6 +13,9 @@ use crate::insights::{Insights, RunOutput};
 use crate::org::OrgArgs;
 use crate::report::{Check, Format, render};
 
+/// What each line a step writes on stderr is shown after, live, while the step runs.
+const STEP_LOG_PREFIX: &str = "provision:   | ";
+
 /// Where the generated files go: beside the embedded org's state folder (by default
 /// `target/insights-generated`).
 pub fn generated_dir(org: &OrgArgs) -> std::path::PathBuf {
@@ -34,6 +37,11 @@ pub struct ProvisionArgs {
     /// Skip the end-to-end auth check (for orgs where nobody can log in interactively).
     #[arg(long)]
     pub skip_auth_check: bool,
+
+    /// How long the auth check waits for each browser login (passed to
+    /// `insights auth-check --login-timeout`; its own default when absent).
+    #[arg(long, value_name = "SECONDS")]
+    pub login_timeout: Option<u64>,
 }
 
 /// What a whole run did, step by step.
@@ -56,8 +64,11 @@ pub fn run(root: &Path, args: &ProvisionArgs) -> anyhow::Result<ProvisionReport>
     }
     let insights = &target.insights;
     let mut steps = Vec::new();
-    let outcome =
-        if args.dry_run { dry_run(insights, &mut steps) } else { all_steps(insights, args, &mut steps) };
+    let outcome = if args.dry_run {
+        dry_run(insights, &mut steps)
+    } else {
+        all_steps(insights, args, target.embedded, &mut steps)
+    };
     let passed = outcome.is_ok() && steps.iter().all(|s| s.passed);
     println!("{}", render(&steps, Format::Table, "provision"));
     if let Err(error) = outcome {
@@ -73,15 +84,20 @@ pub fn run(root: &Path, args: &ProvisionArgs) -> anyhow::Result<ProvisionReport>
     Ok(ProvisionReport { steps, passed })
 }
 
-fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) -> anyhow::Result<()> {
+fn all_steps(
+    insights: &Insights,
+    args: &ProvisionArgs,
+    embedded: bool,
+    steps: &mut Vec<Check>,
+) -> anyhow::Result<()> {
     let generated = generated_dir(&args.org).display().to_string();
     step(steps, "generate", "metadata written for review", || {
-        let out = insights.run(&["generate", "--out", generated.as_str(), "--json"])?;
+        let out = insights.run_live(&["generate", "--out", generated.as_str(), "--json"], STEP_LOG_PREFIX)?;
         let count = out.json().and_then(|j| j["files"].as_array().map(Vec::len)).unwrap_or(0);
         Ok((out, format!("{count} files in {generated}")))
     })?;
     step(steps, "review", "the guide's settings", || {
-        let out = insights.run(&["review", "--json"])?;
+        let out = insights.run_live(&["review", "--json"], STEP_LOG_PREFIX)?;
         let json = out.json().unwrap_or_default();
         let warnings: Vec<String> = json["warnings"]
             .as_array()
@@ -99,22 +115,22 @@ fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) 
         ))
     })?;
     step(steps, "validate", "the org accepts the package (check-only deploy)", || {
-        let out = insights.run_on_org(&["deploy", "--check-only"])?;
+        let out = insights.run_on_org_live(&["deploy", "--check-only"], STEP_LOG_PREFIX)?;
         let detail = last_line(&out);
         Ok((out, detail))
     })?;
     step(steps, "deploy", "app and permission set deployed and read back", || {
-        let out = insights.run_on_org(&["deploy"])?;
+        let out = insights.run_on_org_live(&["deploy"], STEP_LOG_PREFIX)?;
         let detail = last_line(&out);
         Ok((out, detail))
     })?;
     step(steps, "assign", "permission set assigned to assign_to", || {
-        let out = insights.run_on_org(&["assign", "--json"])?;
+        let out = insights.run_on_org_live(&["assign", "--json"], STEP_LOG_PREFIX)?;
         let detail = out.json().map_or_else(|| last_line(&out), |json| describe_assignments(&json));
         Ok((out, detail))
     })?;
     step(steps, "consumer", "consumer key from the org, secret known", || {
-        let out = insights.run_on_org(&["consumer", "--json"])?;
+        let out = insights.run_on_org_live(&["consumer", "--json"], STEP_LOG_PREFIX)?;
         let json = out.json().unwrap_or_default();
         let key =
             json["consumer_key"].as_str().map(|k| format!("key {}…", k.chars().take(8).collect::<String>()));
@@ -133,8 +149,21 @@ fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) 
         });
         return Ok(());
     }
+    if !embedded {
+        let wait = args.login_timeout.map_or_else(
+            || "up to 300 s per login, --login-timeout SECONDS changes it".to_string(),
+            |seconds| format!("up to {seconds} s per login"),
+        );
+        eprintln!(
+            "provision: the auth check needs an interactive login: open the URL it shows below in a \
+             browser and log in as the API user ({wait}); where nobody can log in, rerun with \
+             --skip-auth-check"
+        );
+    }
+    let auth_args = auth_check_args(args.login_timeout);
+    let auth_args: Vec<&str> = auth_args.iter().map(String::as_str).collect();
     step(steps, "auth-check", "login, refresh, Insights+ call, policy probes", || {
-        let out = insights.run_on_org(&["auth-check", "--json"])?;
+        let out = insights.run_on_org_live(&auth_args, STEP_LOG_PREFIX)?;
         let json = out.json().unwrap_or_default();
         let checks = json["checks"].as_array().cloned().unwrap_or_default();
         let failed: Vec<String> = checks
@@ -155,10 +184,10 @@ fn all_steps(insights: &Insights, args: &ProvisionArgs, steps: &mut Vec<Check>) 
 
 fn dry_run(insights: &Insights, steps: &mut Vec<Check>) -> anyhow::Result<()> {
     step(steps, "review", "the guide's settings", || {
-        let out = insights.run(&["review", "--json"])?;
+        let out = insights.run_live(&["review", "--json"], STEP_LOG_PREFIX)?;
         Ok((out, "configuration and templates are valid".into()))
     })?;
-    let out = insights.run_on_org(&["diff", "--json"])?;
+    let out = insights.run_on_org_live(&["diff", "--json"], STEP_LOG_PREFIX)?;
     let json = out.json().unwrap_or_default();
     let rows = json["rows"].as_array().cloned().unwrap_or_default();
     if rows.is_empty() {
@@ -208,10 +237,19 @@ fn step(
         if !out.stdout.trim().is_empty() {
             eprintln!("{}", out.stdout.trim_end());
         }
-        eprintln!("{}", out.stderr.trim_end());
+        // stderr was shown live while the step ran.
         bail!("step {name} failed (exit code {})", out.code.map_or("none".into(), |c| c.to_string()));
     }
     Ok(())
+}
+
+/// The arguments of the auth-check step.
+fn auth_check_args(login_timeout: Option<u64>) -> Vec<String> {
+    let mut args = vec!["auth-check".to_string(), "--json".into()];
+    if let Some(seconds) = login_timeout {
+        args.extend(["--login-timeout".into(), seconds.to_string()]);
+    }
+    args
 }
 
 fn last_line(out: &RunOutput) -> String {
@@ -227,4 +265,29 @@ fn describe_assignments(json: &serde_json::Value) -> String {
         })
         .collect();
     if parts.is_empty() { "no users".into() } else { parts.join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        provision: ProvisionArgs,
+    }
+
+    #[test]
+    fn the_login_timeout_is_passed_to_the_auth_check() {
+        let cli = Cli::try_parse_from(["provision", "--login-timeout", "90"]).expect("parses");
+        assert_eq!(cli.provision.login_timeout, Some(90));
+        assert_eq!(
+            auth_check_args(cli.provision.login_timeout),
+            ["auth-check", "--json", "--login-timeout", "90"]
+        );
+        let cli = Cli::try_parse_from(["provision"]).expect("parses");
+        assert_eq!(auth_check_args(cli.provision.login_timeout), ["auth-check", "--json"]);
+    }
 }

@@ -50,6 +50,19 @@ const EXPECT_TOKENS: &str = "access token and refresh token";
 const EXPECT_2XX: &str = "HTTP 2xx";
 const EXPECT_REFRESHED: &str = "a new access token";
 
+/// What the probes that need a login report when they did not run.
+pub const MAIN_LOGIN_FAILED: &str = "skipped: the main login failed";
+
+/// The probes that log in as the main user: name, what the exchange leaves out, the codes
+/// of the expected refusal.
+const CODE_PROBES: [(&str, Exchange, &[&str]); 2] = [
+    (names::PROBE_NO_VERIFIER, Exchange::WithoutVerifier, &["invalid_grant", "invalid_request"]),
+    (names::PROBE_NO_SECRET, Exchange::WithoutSecret, &["invalid_client"]),
+];
+
+/// The expected refusal of the denied-user probe.
+const DENIED_USER_CODES: &[&str] = &["invalid_app_access"];
+
 /// Runs the check with a login and returns every result. Fails only when the org cannot be
 /// reached or the configuration cannot work.
 pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
@@ -71,6 +84,7 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
         flow.authorize_and_exchange(main_user.as_ref(), "main login", false, Exchange::Full)
     })
     .await;
+    let mut main_login_failed = false;
     let tokens = match login {
         Ok(tokens) => {
             let waited =
@@ -83,6 +97,7 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
             unreachable_to_error(&error, stage.name())?;
             match stage {
                 Stage::Authorize => {
+                    main_login_failed = true;
                     checks.push(Check::failed(names::AUTHORIZE, EXPECT_CODE, &error));
                     checks.push(Check::skipped(names::EXCHANGE, EXPECT_TOKENS, "no code"));
                 }
@@ -131,7 +146,13 @@ pub async fn run_flow(config: &FlowConfig) -> Result<Report, AuthCheckError> {
         checks.push(Check::skipped(names::CALL_AFTER_REFRESH, EXPECT_2XX, "no access token"));
     }
 
-    checks.extend(flow.code_probes(main_user.as_ref()).await?);
+    if main_login_failed {
+        // Each of these needs another login: after a timeout, an error redirect or a state
+        // mismatch, asking again would only wait again.
+        checks.extend(flow.skipped_code_probes());
+    } else {
+        checks.extend(flow.code_probes(main_user.as_ref()).await?);
+    }
     if let Some(refresh_token) = &refresh_token {
         let outcome = config.app.refresh(&http, refresh_token, Secret::Omit).await;
         unreachable_to_error_probe(&outcome, names::PROBE_REFRESH_NO_SECRET)?;
@@ -286,20 +307,30 @@ impl Flow<'_> {
     /// The probes that need a code, each with its own authorization.
     async fn code_probes(&self, main_user: Option<&LoginUser>) -> Result<Vec<Check>, AuthCheckError> {
         let mut checks = Vec::new();
-        let probes = [
-            (names::PROBE_NO_VERIFIER, Exchange::WithoutVerifier, &["invalid_grant", "invalid_request"][..]),
-            (names::PROBE_NO_SECRET, Exchange::WithoutSecret, &["invalid_client"][..]),
-        ];
-        for (name, exchange, codes) in probes {
+        for (name, exchange, codes) in CODE_PROBES {
             let outcome = self.authorize_and_exchange(main_user, name, false, exchange).await;
             checks.push(self.probe_check(name, codes, outcome)?);
         }
         if let Some(denied) = &self.config.denied_user {
             let name = names::PROBE_DENIED_USER;
             let outcome = self.authorize_and_exchange(Some(denied), name, true, Exchange::Full).await;
-            checks.push(self.probe_check(name, &["invalid_app_access"], outcome)?);
+            checks.push(self.probe_check(name, DENIED_USER_CODES, outcome)?);
         }
         Ok(checks)
+    }
+
+    /// The probes that need a code, reported as not run because the main login failed.
+    fn skipped_code_probes(&self) -> Vec<Check> {
+        let denied = self.config.denied_user.as_ref().map(|_| (names::PROBE_DENIED_USER, DENIED_USER_CODES));
+        CODE_PROBES
+            .iter()
+            .map(|(name, _, codes)| (*name, *codes))
+            .chain(denied)
+            .map(|(name, codes)| {
+                let expected = format!("refused ({})", codes.join(" or "));
+                Check { observed: MAIN_LOGIN_FAILED.into(), ..Check::skipped(name, &expected, "") }
+            })
+            .collect()
     }
 
     fn probe_check(

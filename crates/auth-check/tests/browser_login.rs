@@ -118,3 +118,48 @@ async fn pasted_redirect_mode_passes_every_check() {
     assert!(report.passed, "{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     assert!(browser.prompts.lock().expect("prompts").iter().all(|prompt| prompt.paste_redirect));
 }
+
+/// A browser in which nobody ever logs in: it only remembers what it was asked.
+#[derive(Default)]
+struct AbandonedBrowser {
+    prompts: Mutex<Vec<LoginPrompt>>,
+}
+
+impl LoginUi for AbandonedBrowser {
+    fn open_authorize_url(&self, _url: &Url, prompt: &LoginPrompt) {
+        self.prompts.lock().expect("prompts").push(prompt.clone());
+    }
+
+    fn read_pasted_redirect(&self) -> BoxFuture<'_, std::io::Result<String>> {
+        Box::pin(async { Err(std::io::Error::other("nothing pasted")) })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_main_login_that_times_out_skips_the_probes_that_need_a_login() {
+    let port =
+        std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let callback = format!("http://127.0.0.1:{port}/oauth/callback");
+    let org = TestOrg::with_app_and_callback(&callback).await;
+    let browser = Arc::new(AbandonedBrowser::default());
+    let mut config = config(&org, Arc::new(ScriptedBrowser::new()));
+    config.login = Login::Browser { ui: browser.clone(), redirect_timeout: Duration::from_millis(300) };
+    config.app.redirect_uri = Some(callback);
+
+    let report = run_flow(&config).await.expect("runs");
+    let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+    assert!(!report.passed, "{json}");
+    assert_eq!(report.check(names::AUTHORIZE).map(|check| check.passed), Some(false), "{json}");
+    // Only the main login was asked for: no probe waited for another one.
+    let prompts = browser.prompts.lock().expect("prompts");
+    assert_eq!(prompts.len(), 1, "{json}");
+    assert_eq!(prompts[0].purpose, "main login");
+    for name in [names::PROBE_NO_VERIFIER, names::PROBE_NO_SECRET, names::PROBE_DENIED_USER] {
+        let check = report.check(name).unwrap_or_else(|| panic!("{name} reported: {json}"));
+        assert!(!check.passed, "{json}");
+        assert_eq!(check.observed, insights_auth_check::flow::MAIN_LOGIN_FAILED, "{json}");
+    }
+    // The probes that need no login still ran.
+    let no_token = report.check(names::PROBE_NO_TOKEN).expect("no-token probe");
+    assert!(no_token.passed, "{json}");
+}

@@ -9,7 +9,8 @@ use crate::rest::{QueryResult, soql_quote};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AssignmentStatus {
-    /// A new PermissionSetAssignment was created.
+    /// A new PermissionSetAssignment was created (`assign`), or the user has the permission
+    /// set (read-only check).
     Assigned,
     /// The user already had the permission set.
     AlreadyAssigned,
@@ -67,8 +68,9 @@ pub async fn check_permission_set(
     let mut outcomes = Vec::new();
     for username in usernames {
         let user_id = user_id(client, username).await?;
+        // A check reports the state: "assigned" (AlreadyAssigned is what `assign` did nothing for).
         let status = if is_assigned(client, &permission_set_id, &user_id).await? {
-            AssignmentStatus::AlreadyAssigned
+            AssignmentStatus::Assigned
         } else {
             AssignmentStatus::NotAssigned
         };

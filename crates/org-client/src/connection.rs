@@ -125,7 +125,7 @@ pub fn checked_instance_url(raw: &str) -> Result<Url, OrgError> {
         "https" => Ok(url),
         "http" if is_loopback_host(host) => Ok(url),
         "http" => Err(OrgError::InsecureInstanceUrl { url: raw.to_owned() }),
-        _ => Err(invalid("the scheme must be https")),
+        _ => Err(invalid("the scheme must be https, or http on a loopback host")),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::OrgError;
 use crate::metadata_api::retrieve::zip_entries;
 use crate::xml_tree::{self, Element};
+use insights_metadata::config::AppKind;
 
 /// Shown when the org has no such component.
 const NOT_IN_ORG: &str = "(not in org)";
@@ -11,7 +12,10 @@ const NOT_IN_ORG: &str = "(not in org)";
 /// What the generated package says.
 #[derive(Debug, Clone)]
 pub struct DesiredState {
-    /// The ConnectedApp file's root element.
+    /// Which kind of app the configuration asks for.
+    pub app_kind: AppKind,
+    /// The ConnectedApp file's root element (for an External Client App, its
+    /// ConnectedApp-shaped view).
     pub connected_app: Element,
     /// The PermissionSet file's root element; `None` when an existing one is re-used.
     pub permission_set: Option<Element>,
@@ -28,6 +32,7 @@ impl DesiredState {
             })
         };
         Ok(Self {
+            app_kind: generated.app_kind,
             connected_app: parse("ConnectedApp", generated.connected_app_xml())?,
             permission_set: generated
                 .permission_set_xml()
@@ -36,7 +41,8 @@ impl DesiredState {
         })
     }
 
-    /// Reads the ConnectedApp and PermissionSet out of a deploy zip (package.xml at the root).
+    /// Reads the ConnectedApp and PermissionSet out of a deploy zip (package.xml at the root);
+    /// the desired kind is a Connected App.
     pub fn from_deploy_zip(zip: &[u8], app_api_name: &str, permission_set: &str) -> Result<Self, OrgError> {
         let entries = zip_entries(zip)?;
         let find = |path: String| -> Result<Option<Element>, OrgError> {
@@ -56,6 +62,7 @@ impl DesiredState {
         let connected_app = find(app_path.clone())?
             .ok_or_else(|| OrgError::NotFound { what: format!("{app_path} in the generated package") })?;
         Ok(Self {
+            app_kind: AppKind::ConnectedApp,
             connected_app,
             permission_set: find(format!("permissionsets/{permission_set}.permissionset"))?,
         })
@@ -65,7 +72,10 @@ impl DesiredState {
 /// What the org has.
 #[derive(Debug, Clone, Default)]
 pub struct DeployedState {
-    /// The `readMetadata` record of the ConnectedApp, if it exists.
+    /// The kind of the app found in the org (`None`: no app with that name).
+    pub app_kind: Option<AppKind>,
+    /// The `readMetadata` record of the ConnectedApp (or an External Client App's
+    /// ConnectedApp-shaped view), if it exists.
     pub connected_app: Option<Element>,
     /// The `readMetadata` record of the PermissionSet, if it exists.
     pub permission_set: Option<Element>,
@@ -109,7 +119,7 @@ type Extract = fn(&Element) -> String;
 
 /// The ConnectedApp settings of the guide: (name, how to read it).
 const APP_SETTINGS: &[(&str, Extract)] = &[
-    ("Connected App name (label)", |app| leaf(app, "label")),
+    (APP_NAME, |app| leaf(app, "label")),
     ("Contact email", |app| leaf(app, "contactEmail")),
     ("Callback URL", callback_urls),
     ("OAuth scopes", scopes),
@@ -127,6 +137,10 @@ const APP_SETTINGS: &[(&str, Extract)] = &[
     ("Session timeout (minutes)", |app| leaf(app, "sessionPolicy/sessionTimeout")),
 ];
 
+/// The name of the app kind row, shown first when the org's app is of the other kind.
+pub const APP_KIND: &str = "App kind";
+/// The name of the label row (both kinds).
+pub const APP_NAME: &str = "App name (label)";
 /// The name of the permission set link row.
 pub const PERMISSION_SET_LINK: &str = "Permission set link (pre-authorization)";
 /// The name of the Apex class access row.
@@ -135,6 +149,10 @@ pub const APEX_CLASS_ACCESS: &str = "Apex class access";
 /// Compares desired and deployed, setting by setting.
 pub fn compare(desired: &DesiredState, deployed: &DeployedState) -> Comparison {
     let mut rows = Vec::new();
+    // An app of the other kind with the same name is not the app the configuration asks for.
+    if let Some(found) = deployed.app_kind.filter(|found| *found != desired.app_kind) {
+        rows.push(row(APP_KIND, desired.app_kind.display_name().to_owned(), found.display_name().to_owned()));
+    }
     for (setting, extract) in APP_SETTINGS {
         let deployed_value = deployed.connected_app.as_ref().map_or_else(|| NOT_IN_ORG.to_owned(), extract);
         rows.push(row(setting, extract(&desired.connected_app), deployed_value));
@@ -260,6 +278,7 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
 
     fn desired() -> DesiredState {
         DesiredState {
+            app_kind: AppKind::ConnectedApp,
             connected_app: xml_tree::parse(APP).unwrap(),
             permission_set: Some(xml_tree::parse(PERMISSION_SET).unwrap()),
         }
@@ -268,6 +287,7 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
     fn deployed_from(app: &str) -> DeployedState {
         // The org adds a consumer key and lists scopes in another order: neither is drift.
         DeployedState {
+            app_kind: Some(AppKind::ConnectedApp),
             connected_app: Some(xml_tree::parse(app).unwrap()),
             permission_set: Some(xml_tree::parse(PERMISSION_SET).unwrap()),
             linked_permission_sets: Some(vec!["Insights_PS".into()]),
@@ -290,7 +310,7 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
     #[test]
     fn each_changed_setting_is_one_differing_row() {
         let cases = [
-            ("<label>Insights</label>", "<label>Other</label>", "Connected App name (label)"),
+            ("<label>Insights</label>", "<label>Other</label>", APP_NAME),
             ("admin@example.com", "x@example.com", "Contact email"),
             ("https://a.example/cb", "https://c.example/cb", "Callback URL"),
             ("<scopes>RefreshToken</scopes>", "", "OAuth scopes"),
@@ -340,5 +360,24 @@ https://a.example/cb</callbackUrl><isAdminApproved>true</isAdminApproved>
 
         let nothing = compare(&desired(), &DeployedState::default());
         assert!(nothing.rows.iter().all(|row| !row.matches && row.deployed == NOT_IN_ORG));
+    }
+
+    #[test]
+    fn an_app_of_the_other_kind_is_a_first_differing_row() {
+        for (wanted, found) in [
+            (AppKind::ExternalClientApp, AppKind::ConnectedApp),
+            (AppKind::ConnectedApp, AppKind::ExternalClientApp),
+        ] {
+            let desired = DesiredState { app_kind: wanted, ..desired() };
+            let deployed = DeployedState { app_kind: Some(found), ..deployed_from(APP) };
+            let comparison = compare(&desired, &deployed);
+            assert!(!comparison.is_identical());
+            let differing: Vec<&SettingRow> = comparison.differences().collect();
+            assert_eq!(differing.len(), 1, "{differing:?}");
+            assert_eq!(comparison.rows[0], *differing[0]);
+            assert_eq!(differing[0].setting, APP_KIND);
+            assert_eq!(differing[0].desired, wanted.display_name());
+            assert_eq!(differing[0].deployed, found.display_name());
+        }
     }
 }

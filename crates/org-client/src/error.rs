@@ -228,7 +228,18 @@ fn format_rest_errors(errors: &[RestError]) -> String {
 }
 
 impl OrgError {
-    /// True when the org could not be reached or the session was refused (exit code 3).
+    /// True when the connection flags themselves are wrong: a bad or insecure instance URL, or
+    /// one of `--instance-url`/`--access-token` without the other (exit code 2).
+    pub fn is_usage_problem(&self) -> bool {
+        matches!(
+            self,
+            Self::IncompleteConnection(_)
+                | Self::InsecureInstanceUrl { .. }
+                | Self::InvalidInstanceUrl { .. }
+        )
+    }
+
+    /// True for the org being unreachable or refusing the session (exit code 3).
     pub fn is_connection_problem(&self) -> bool {
         matches!(
             self,

@@ -128,7 +128,7 @@ pub async fn deploy_app(
     report.outcome = client.wait_for_deploy(&validation_id, plan.wait, observer).await?;
     report.validation_id = Some(validation_id.clone());
     if plan.check_only || !finished_ok(&report.outcome) {
-        report.explanation = explain_failure(&report.outcome, creates_app, package.app_kind());
+        report.explanation = explain(client, &report.outcome, creates_app, package.app_kind(), plan).await?;
         return Ok(report);
     }
 
@@ -150,16 +150,55 @@ pub async fn deploy_app(
     };
     observer.started(&deploy_id, false);
     report.outcome = client.wait_for_deploy(&deploy_id, plan.wait, observer).await?;
-    report.explanation = explain_failure(&report.outcome, creates_app, package.app_kind());
+    report.explanation = explain(client, &report.outcome, creates_app, package.app_kind(), plan).await?;
     if finished_ok(&report.outcome) {
         report.verification_problems =
-            verify_deployed(client, &plan.app_api_name, &plan.permission_set).await?;
+            verify_deployed(client, package.app_kind(), &plan.app_api_name, &plan.permission_set).await?;
     }
     Ok(report)
 }
 
 fn finished_ok(outcome: &DeployOutcome) -> bool {
     matches!(outcome, DeployOutcome::Finished(result) if result.success)
+}
+
+/// Explains a failed create deploy: the app's name is taken by an app of the other kind, or
+/// the org refuses new Connected Apps.
+async fn explain(
+    client: &OrgClient,
+    outcome: &DeployOutcome,
+    creates_app: bool,
+    kind: AppKind,
+    plan: &DeployPlan,
+) -> Result<Option<String>, OrgError> {
+    if let Some(blocked) = explain_failure(outcome, creates_app, kind) {
+        return Ok(Some(blocked));
+    }
+    let failed = matches!(outcome, DeployOutcome::Finished(result) if !result.success);
+    if creates_app && failed && client.read_app_of_kind(other_kind(kind), &plan.app_api_name).await?.is_some()
+    {
+        return Ok(Some(name_taken_by_other_kind(&plan.app_api_name, kind)));
+    }
+    Ok(None)
+}
+
+/// The other kind of app.
+pub fn other_kind(kind: AppKind) -> AppKind {
+    match kind {
+        AppKind::ConnectedApp => AppKind::ExternalClientApp,
+        AppKind::ExternalClientApp => AppKind::ConnectedApp,
+    }
+}
+
+/// The explanation for a new app whose API name an app of the other kind already has.
+pub fn name_taken_by_other_kind(app_api_name: &str, wanted: AppKind) -> String {
+    let other = other_kind(wanted).display_name();
+    format!(
+        "The org already has a {other} named {app_api_name}, so the {} cannot be created with that \
+         name: choose another app.api_name in insights.toml, or remove the {other} in Setup, then \
+         run the command again.",
+        wanted.display_name()
+    )
 }
 
 /// An org that refuses new Connected Apps gets an explanation besides its own message, with
@@ -202,15 +241,24 @@ fn refuses_new_connected_apps(problem: &str) -> bool {
 /// `permissionSetName` element, and the SetupEntityAccess row. Returns the problems found.
 pub async fn verify_deployed(
     client: &OrgClient,
+    kind: AppKind,
     app_api_name: &str,
     permission_set: &str,
 ) -> Result<Vec<String>, OrgError> {
-    let state = read_deployed_state(client, app_api_name, permission_set).await?;
+    let state = read_deployed_state(client, kind, app_api_name, permission_set).await?;
     let mut problems = Vec::new();
-    let Some(app) = &state.connected_app else {
+    let (Some(app), Some(found)) = (&state.connected_app, state.app_kind) else {
         problems.push(format!("the org reports success but has no app {app_api_name}"));
         return Ok(problems);
     };
+    if found != kind {
+        problems.push(format!(
+            "the org reports success but has no {} {app_api_name} (only a {})",
+            kind.display_name(),
+            found.display_name()
+        ));
+        return Ok(problems);
+    }
     if app.path("oauthConfig/isAdminApproved").map(|e| e.text.trim()) != Some("true") {
         problems.push("the org dropped isAdminApproved: users are not pre-authorized".into());
     }
@@ -243,19 +291,22 @@ struct ParentRow {
 }
 
 /// Reads what the org has: the app (a ConnectedApp, or an External Client App's
-/// ConnectedApp-shaped view), the permission set and the permission set links of the app.
+/// ConnectedApp-shaped view; the `kind` the configuration asks for is read first, the other
+/// kind only when that one is absent), the permission set and the permission set links of the app.
 pub async fn read_deployed_state(
     client: &OrgClient,
+    kind: AppKind,
     app_api_name: &str,
     permission_set: &str,
 ) -> Result<DeployedState, OrgError> {
-    let connected_app = client.read_app(app_api_name).await?;
+    let connected_app = client.read_app_preferring(kind, app_api_name).await?;
     let permission_set_record = client.read_one(PERMISSION_SET, permission_set).await?;
     let linked_permission_sets = match &connected_app {
         Some((kind, _)) => Some(linked_permission_sets_of(client, *kind, app_api_name).await?),
         None => None,
     };
     Ok(DeployedState {
+        app_kind: connected_app.as_ref().map(|(found, _)| *found),
         connected_app: connected_app.map(|(_, element)| element),
         permission_set: permission_set_record.map(|record| record.element),
         linked_permission_sets,

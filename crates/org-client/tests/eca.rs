@@ -180,7 +180,8 @@ async fn diff_of_an_eca_is_identical_after_deploy_and_names_a_changed_policy() {
     let app = &org.settings.app.api_name;
     let permission_set = org.generated.permission_set_name();
 
-    let deployed = read_deployed_state(&client, app, permission_set).await.expect("reads");
+    let deployed =
+        read_deployed_state(&client, AppKind::ExternalClientApp, app, permission_set).await.expect("reads");
     let comparison = compare(&desired, &deployed);
     assert!(comparison.is_identical(), "{:?}", comparison.differences().collect::<Vec<_>>());
 
@@ -191,7 +192,8 @@ async fn diff_of_an_eca_is_identical_after_deploy_and_names_a_changed_policy() {
         "<ipRelaxationPolicyType>Enforce<",
     )
     .await;
-    let deployed = read_deployed_state(&client, app, permission_set).await.expect("reads");
+    let deployed =
+        read_deployed_state(&client, AppKind::ExternalClientApp, app, permission_set).await.expect("reads");
     let differences: Vec<_> = compare(&desired, &deployed).differences().cloned().collect();
     assert_eq!(differences.len(), 1, "{differences:?}");
     assert_eq!(differences[0].setting, "IP relaxation");

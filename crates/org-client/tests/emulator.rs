@@ -191,7 +191,9 @@ async fn a_second_identical_deploy_updates_without_a_secret_and_finds_nothing_to
     let client = org.client().await;
     assert!(org.deploy(&client).await.succeeded());
 
-    let deployed = read_deployed_state(&client, org.app(), org.permission_set()).await.expect("reads");
+    let deployed = read_deployed_state(&client, org.generated.app_kind, org.app(), org.permission_set())
+        .await
+        .expect("reads");
     let comparison = compare(&DesiredState::from_generated(&org.generated).expect("desired"), &deployed);
     assert!(comparison.is_identical(), "{comparison:#?}");
 
@@ -297,7 +299,7 @@ async fn diff_detects_each_setting_changed_in_the_org() {
     let permission_set_name = org.permission_set().to_owned();
     let link = format!("<permissionSetName>{permission_set_name}</permissionSetName>");
     let cases = [
-        ("<label>Insights API Authorization</label>", "<label>Renamed</label>", "Connected App name (label)"),
+        ("<label>Insights API Authorization</label>", "<label>Renamed</label>", "App name (label)"),
         ("salesforce-admin@example.com", "other@example.com", "Contact email"),
         ("http://localhost:8765/oauth/callback", "http://localhost:9999/cb", "Callback URL"),
         ("<scopes>RefreshToken</scopes>", "", "OAuth scopes"),
@@ -319,7 +321,9 @@ async fn diff_detects_each_setting_changed_in_the_org() {
     ];
     for (from, to, setting) in cases {
         org.deploy_changed_app(&client, from, to).await;
-        let deployed = read_deployed_state(&client, org.app(), &permission_set_name).await.expect("reads");
+        let deployed = read_deployed_state(&client, org.generated.app_kind, org.app(), &permission_set_name)
+            .await
+            .expect("reads");
         let differing: Vec<String> =
             compare(&desired, &deployed).differences().map(|row| row.setting.clone()).collect();
         assert_eq!(differing, vec![setting.to_owned()], "after changing {from:?}");
@@ -328,7 +332,9 @@ async fn diff_detects_each_setting_changed_in_the_org() {
 
     // Admin approval off drops the pre-authorization too: both rows differ.
     org.deploy_changed_app(&client, "<isAdminApproved>true", "<isAdminApproved>false").await;
-    let deployed = read_deployed_state(&client, org.app(), &permission_set_name).await.expect("reads");
+    let deployed = read_deployed_state(&client, org.generated.app_kind, org.app(), &permission_set_name)
+        .await
+        .expect("reads");
     let differing: Vec<String> =
         compare(&desired, &deployed).differences().map(|row| row.setting.clone()).collect();
     assert!(differing.contains(&"Admin approved users are pre-authorized".to_owned()), "{differing:?}");
@@ -337,7 +343,9 @@ async fn diff_detects_each_setting_changed_in_the_org() {
     let permission_set_xml = org.generated.permission_set_xml().unwrap_or_default();
     let without_class = permission_set_xml.replace("<enabled>true</enabled>", "<enabled>false</enabled>");
     org.deploy_files(&client, &app_xml, &without_class).await;
-    let deployed = read_deployed_state(&client, org.app(), &permission_set_name).await.expect("reads");
+    let deployed = read_deployed_state(&client, org.generated.app_kind, org.app(), &permission_set_name)
+        .await
+        .expect("reads");
     let differing: Vec<String> =
         compare(&desired, &deployed).differences().map(|row| row.setting.clone()).collect();
     assert_eq!(differing, vec!["Apex class access".to_owned()]);

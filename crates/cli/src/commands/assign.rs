@@ -6,6 +6,7 @@ use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, UsageError, exit};
 
@@ -65,7 +66,7 @@ pub fn run(args: AssignArgs) -> Outcome {
             exit::OK
         };
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&assignments)?);
+            outln!("{}", serde_json::to_string_pretty(&assignments)?);
             return Ok(code);
         }
         let rows = assignments.iter().map(|assignment| Row {
@@ -77,7 +78,7 @@ pub fn run(args: AssignArgs) -> Outcome {
                 AssignmentStatus::NotAssigned => "NOT assigned",
             },
         });
-        println!("{}", Table::new(rows).with(Style::markdown()));
+        outln!("{}", Table::new(rows).with(Style::markdown()));
         Ok(code)
     })?
 }

@@ -63,13 +63,14 @@ pub async fn connect(args: &ConnectionArgs, api_version: &str) -> anyhow::Result
         Some(connection) => (connection, None),
         None => {
             let state_dir = args.state_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR));
+            super::emulator::check_state_dir(&state_dir)?;
             let emulator = Emulator::start(EmulatorOptions {
                 state_dir: state_dir.clone(),
                 port: 0,
                 test_controls: false,
             })
             .await
-            .with_context(|| format!("starting the embedded emulator in {}", state_dir.display()))?;
+            .map_err(|error| super::emulator::start_error(error, &state_dir))?;
             eprintln!("No org named: using the embedded emulator (state in {}).", state_dir.display());
             let connection = Connection::new(
                 emulator.instance_url(),

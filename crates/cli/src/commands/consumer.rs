@@ -6,6 +6,7 @@ use insights_org_client::consumer::{SecretSource, consumer_credentials};
 use secrecy::ExposeSecret;
 
 use super::connect::{ConnectionArgs, block_on, connect};
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -53,13 +54,13 @@ pub fn run(args: ConsumerArgs) -> Outcome {
                 "secret_source": credentials.secret_source,
                 "consumer_secret": secret,
             });
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?);
         } else {
-            println!("Consumer key:    {}", credentials.consumer_key);
+            outln!("Consumer key:    {}", credentials.consumer_key);
             match (source, secret) {
-                (Some(_), Some(secret)) => println!("Consumer secret: {secret}"),
-                (Some(source), None) => println!("Consumer secret: (from {source}; --show-secret prints it)"),
-                (None, _) => println!(
+                (Some(_), Some(secret)) => outln!("Consumer secret: {secret}"),
+                (Some(source), None) => outln!("Consumer secret: (from {source}; --show-secret prints it)"),
+                (None, _) => outln!(
                     "Consumer secret: not available: not in the secret store, INSIGHTS_CLIENT_SECRET \
                      is unset, and the org does not give it over REST; copy it from Setup › App Manager \
                      › View › Manage Consumer Details"

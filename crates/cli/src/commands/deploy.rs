@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use insights_metadata::config::AppKind;
 use insights_org_client::diff::{DesiredState, compare};
 use insights_org_client::provision::{
     DeployPlan, DeployReport, deploy_app, read_deployed_state, verify_deployed,
@@ -17,6 +18,7 @@ use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -56,12 +58,16 @@ pub fn run(args: DeployArgs) -> Outcome {
         let app = &settings.app.api_name;
         let permission_set = generated.permission_set_name().to_owned();
         let outcome = match &args.resume {
-            Some(id) => resume(&session.client, id, wait, &observer, app, &permission_set).await,
+            Some(id) => {
+                let target = (generated.app_kind, app.as_str(), permission_set.as_str());
+                resume(&session.client, id, wait, &observer, target).await
+            }
             None => {
                 let desired = DesiredState::from_generated(&generated)?;
-                let deployed = read_deployed_state(&session.client, app, &permission_set).await?;
+                let deployed =
+                    read_deployed_state(&session.client, generated.app_kind, app, &permission_set).await?;
                 if compare(&desired, &deployed).is_identical() && !args.force {
-                    println!(
+                    outln!(
                         "Nothing to deploy: {app} and {permission_set} in the org match the configuration."
                     );
                     session.close("deploy").await;
@@ -72,7 +78,8 @@ pub fn run(args: DeployArgs) -> Outcome {
                     permission_set: permission_set.clone(),
                     check_only: args.check_only,
                     wait,
-                    app_exists: Some(deployed.connected_app.is_some()),
+                    // An app of the other kind with this name is not an app to update.
+                    app_exists: Some(deployed.app_kind == Some(generated.app_kind)),
                     secret_store: SecretStore::from_env()?,
                 };
                 tokio::select! {
@@ -94,15 +101,14 @@ async fn resume(
     id: &str,
     wait: Duration,
     observer: &Progress,
-    app: &str,
-    permission_set: &str,
+    (kind, app, permission_set): (AppKind, &str, &str),
 ) -> Outcome {
     observer.started(id, false);
     let outcome = client.wait_for_deploy(id, wait, observer).await?;
     observer.finish();
     let verification_problems = match &outcome {
         DeployOutcome::Finished(result) if result.success && !result.check_only => {
-            verify_deployed(client, app, permission_set).await?
+            verify_deployed(client, kind, app, permission_set).await?
         }
         _ => Vec::new(),
     };
@@ -137,36 +143,40 @@ async fn cancel(client: &OrgClient, observer: &Progress) -> Outcome {
 fn print_report(report: &DeployReport, check_only: bool) -> Outcome {
     let result = match &report.outcome {
         DeployOutcome::StillRunning { id, .. } => {
-            println!("Deploy {id} is still running in the org (the --wait limit passed).");
-            println!("Resume waiting with: insights deploy --resume {id}");
+            outln!("Deploy {id} is still running in the org (the --wait limit passed).");
+            outln!("Resume waiting with: insights deploy --resume {id}");
             return Ok(exit::OK);
         }
         DeployOutcome::Finished(result) => result,
     };
     if !result.success {
-        println!(
+        outln!(
             "Deploy {} {}: {} of {} components failed.",
             result.id,
             result.status,
             result.number_component_errors.max(1),
             result.number_components_total
         );
-        println!("{}", failure_table(&result.failures()));
+        outln!("{}", failure_table(&result.failures()));
         if let Some(explanation) = &report.explanation {
-            println!("\n{explanation}");
+            outln!("\n{explanation}");
             // The last line on stderr is what `cargo xtask provision` shows for the step.
-            eprintln!(
-                "This org no longer allows new Connected Apps: set {} in insights.toml to provision an External Client App instead.",
-                insights_metadata::config::SWITCH_TO_ECA_LINE
-            );
+            let switch = insights_metadata::config::SWITCH_TO_ECA_LINE;
+            if explanation.contains(switch) {
+                eprintln!(
+                    "This org no longer allows new Connected Apps: set {switch} in insights.toml to provision an External Client App instead."
+                );
+            } else {
+                eprintln!("{explanation}");
+            }
         }
         return Ok(exit::CHECK_FAILED);
     }
     print_success(report, result, check_only);
     if !report.verification_problems.is_empty() {
-        println!("But reading the app back found problems:");
+        outln!("But reading the app back found problems:");
         for problem in &report.verification_problems {
-            println!("  ✗ {problem}");
+            outln!("  ✗ {problem}");
         }
         return Ok(exit::CHECK_FAILED);
     }
@@ -182,12 +192,12 @@ fn print_success(report: &DeployReport, result: &DeployResult, check_only: bool)
         "Updated"
     };
     let how = if report.quick_deployed { " (validated, then quick-deployed)" } else { "" };
-    println!("{verb}: deploy {} succeeded, {} components{how}.", result.id, result.number_components_total);
+    outln!("{verb}: deploy {} succeeded, {} components{how}.", result.id, result.number_components_total);
     for component in &result.component_successes {
-        println!("  ✓ {} {}", component.component_type, component.full_name);
+        outln!("  ✓ {} {}", component.component_type, component.full_name);
     }
     if let Some(path) = &report.secret_stored_at {
-        println!(
+        outln!(
             "The new consumer secret is in the secret store ({}); `insights consumer` reads it.",
             path.display()
         );

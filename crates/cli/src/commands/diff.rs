@@ -8,6 +8,7 @@ use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
 use super::connect::{ConnectionArgs, block_on, connect};
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -30,16 +31,20 @@ pub fn run(args: DiffArgs) -> Outcome {
     let (settings, generated) = args.settings.generate()?;
     block_on(async move {
         let session = connect(&args.connection, &settings.api_version).await?;
-        let deployed =
-            read_deployed_state(&session.client, &settings.app.api_name, generated.permission_set_name())
-                .await;
+        let deployed = read_deployed_state(
+            &session.client,
+            generated.app_kind,
+            &settings.app.api_name,
+            generated.permission_set_name(),
+        )
+        .await;
         session.close("diff").await;
         let comparison = compare(&DesiredState::from_generated(&generated)?, &deployed?);
         if args.json {
             let json = serde_json::json!({ "identical": comparison.is_identical(), "rows": comparison.rows });
-            println!("{}", serde_json::to_string_pretty(&json)?);
+            outln!("{}", serde_json::to_string_pretty(&json)?);
         } else {
-            println!("{}", comparison_table(&comparison));
+            outln!("{}", comparison_table(&comparison));
         }
         Ok(if comparison.is_identical() { exit::OK } else { exit::CHECK_FAILED })
     })?

@@ -1,14 +1,18 @@
 //! `insights emulator serve`: runs the embedded Salesforce org emulator on 127.0.0.1 until
 //! Ctrl-C (or SIGTERM), so scripts, the Salesforce CLI and an admin trying the tool offline have an org.
 
-use std::path::PathBuf;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::Outcome;
+use insights_emulator::EmulatorError;
+
 use super::connect::block_on;
 use super::exit;
+use super::output::outln;
+use super::{Outcome, UsageError};
 
 /// `insights emulator …`.
 #[derive(Debug, Args)]
@@ -52,13 +56,14 @@ pub fn run(args: EmulatorArgs) -> Outcome {
 }
 
 async fn serve(args: ServeArgs) -> Outcome {
+    check_state_dir(&args.state_dir)?;
     let emulator = insights_emulator::Emulator::start(insights_emulator::EmulatorOptions {
         state_dir: args.state_dir.clone(),
         port: args.port,
         test_controls: args.test_controls,
     })
     .await
-    .with_context(|| format!("starting the emulator in {}", args.state_dir.display()))?;
+    .map_err(|error| start_error(error, &args.state_dir))?;
 
     let username = emulator.admin_username();
     if args.json {
@@ -67,7 +72,7 @@ async fn serve(args: ServeArgs) -> Outcome {
             "username": username,
             "access_token": emulator.admin_access_token(),
         });
-        println!("{line}");
+        outln!("{line}");
     } else {
         eprintln!(
             "Emulated org listening on {} (state in {}, admin {username}{}). Ctrl-C stops it.",
@@ -80,6 +85,40 @@ async fn serve(args: ServeArgs) -> Outcome {
     stop_signal().await?;
     emulator.shutdown().await;
     Ok(exit::OK)
+}
+
+/// Checks that the state folder is a folder this user can write in (created when missing); a
+/// usage error (exit code 2) that says what to do otherwise.
+pub fn check_state_dir(state_dir: &Path) -> Result<(), UsageError> {
+    let shown = state_dir.display();
+    if state_dir.is_file() {
+        return Err(UsageError(format!("--state-dir {shown} is a file, not a folder")));
+    }
+    let cannot_write =
+        || UsageError(format!("cannot write in {shown}: check its permissions or pick another --state-dir"));
+    std::fs::create_dir_all(state_dir).map_err(|_| cannot_write())?;
+    let probe = state_dir.join(".insights-write-check");
+    std::fs::write(&probe, b"").map_err(|_| cannot_write())?;
+    // The probe is only a check; a leftover empty file is harmless.
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Turns an emulator start failure into an error that says what to do: a port in use and an
+/// unwritable state folder are usage errors (exit code 2).
+pub fn start_error(error: EmulatorError, state_dir: &Path) -> anyhow::Error {
+    match &error {
+        EmulatorError::Bind { port, source } if source.kind() == ErrorKind::AddrInUse => UsageError(format!(
+            "cannot listen on 127.0.0.1:{port}: the port is in use: pick another with --port, or --port 0 for a free one"
+        ))
+        .into(),
+        EmulatorError::Io { source, .. } if source.kind() == ErrorKind::PermissionDenied => UsageError(format!(
+            "cannot write in {}: check its permissions or pick another --state-dir",
+            state_dir.display()
+        ))
+        .into(),
+        _ => anyhow::Error::new(error).context(format!("starting the emulator in {}", state_dir.display())),
+    }
 }
 
 /// Waits for Ctrl-C (SIGINT) or, on Unix, SIGTERM (what service managers and `kill` send).

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -32,10 +33,10 @@ pub fn run(args: GenerateArgs) -> Outcome {
     tracing::info!(app = %settings.app.api_name, files = written.len(), "metadata generated");
     if args.json {
         let paths: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-        println!("{}", serde_json::json!({ "out": args.out.display().to_string(), "files": paths }));
+        outln!("{}", serde_json::json!({ "out": args.out.display().to_string(), "files": paths }));
     } else {
         for path in &written {
-            println!("{}", path.display());
+            outln!("{}", path.display());
         }
         eprintln!(
             "Generated {} files for {} in {} (source format at the root, Metadata API format under mdapi/).",

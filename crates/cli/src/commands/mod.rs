@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod diff;
 pub mod emulator;
 pub mod generate;
+pub mod output;
 pub mod retrieve;
 pub mod review;
 pub mod settings_args;
@@ -38,7 +39,10 @@ pub fn finish(outcome: Outcome) -> ExitCode {
             for cause in error.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            let code = if error.downcast_ref::<UsageError>().is_some() {
+            let org_error = error.downcast_ref::<insights_org_client::OrgError>();
+            let code = if error.downcast_ref::<UsageError>().is_some()
+                || org_error.is_some_and(insights_org_client::OrgError::is_usage_problem)
+            {
                 exit::USAGE
             } else if error
                 .downcast_ref::<insights_org_client::OrgError>()

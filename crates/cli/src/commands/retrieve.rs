@@ -11,6 +11,7 @@ use insights_org_client::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
 use insights_org_client::metadata_api::retrieve::unzip_into;
 
 use super::connect::{ConnectionArgs, block_on, connect};
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -50,7 +51,7 @@ pub fn run(args: RetrieveArgs) -> Outcome {
         let written = unzip_into(&retrieved.zip, &args.out)
             .with_context(|| format!("unzipping the retrieved metadata into {}", args.out.display()))?;
         for path in &written {
-            println!("{}", args.out.join(path).display());
+            outln!("{}", args.out.join(path).display());
         }
         Ok(exit::OK)
     })?

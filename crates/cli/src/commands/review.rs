@@ -4,6 +4,7 @@ use clap::Args;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
 
+use super::output::outln;
 use super::settings_args::SettingsArgs;
 use super::{Outcome, exit};
 
@@ -33,7 +34,7 @@ pub fn run(args: ReviewArgs) -> Outcome {
     let (settings, generated) = args.settings.generate()?;
     let review = insights_metadata::review::review(&settings, &generated);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&review)?);
+        outln!("{}", serde_json::to_string_pretty(&review)?);
         return Ok(exit::OK);
     }
     let rows = review.rows.iter().map(|row| ReviewRow {
@@ -41,11 +42,11 @@ pub fn run(args: ReviewArgs) -> Outcome {
         element: row.element,
         value: &row.value,
     });
-    println!("{}", Table::new(rows).with(Style::sharp()));
+    outln!("{}", Table::new(rows).with(Style::sharp()));
     if !review.warnings.is_empty() {
-        println!("\nWarnings:");
+        outln!("\nWarnings:");
         for warning in &review.warnings {
-            println!("  ! {}", warning.message);
+            outln!("  ! {}", warning.message);
         }
     }
     Ok(exit::OK)

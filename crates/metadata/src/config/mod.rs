@@ -185,14 +185,12 @@ impl Overrides {
 
     /// Adds `key=value` given with `--set`.
     pub fn set_pair(self, pair: &str) -> Result<Self, Problem> {
-        let (key, value) = pair.split_once('=').ok_or_else(|| {
-            Problem::new(
-                "--set",
-                pair,
-                "expected KEY=VALUE",
-                "write e.g. --set app.contact_email=admin@example.com",
-            )
-        })?;
+        let (key, value) =
+            pair.split_once('=').filter(|(key, _)| !key.trim().is_empty()).ok_or_else(|| {
+                let expected =
+                    if pair.contains('=') { "expected KEY=VALUE with a key" } else { "expected KEY=VALUE" };
+                Problem::new("--set", pair, expected, "write e.g. --set app.contact_email=admin@example.com")
+            })?;
         Ok(self.set(key.trim(), value.trim(), format!("--set {}", key.trim())))
     }
 }

@@ -102,10 +102,22 @@ impl OrgClient {
     /// External Client App, the view of its components with the consumer key). ConnectedApp is
     /// read first; `None` when the org has neither.
     pub async fn read_app(&self, app_api_name: &str) -> Result<Option<(AppKind, Element)>, OrgError> {
-        if let Some(record) = self.read_one(CONNECTED_APP, app_api_name).await? {
-            return Ok(Some((AppKind::ConnectedApp, record.element)));
+        self.read_app_preferring(AppKind::ConnectedApp, app_api_name).await
+    }
+
+    /// As [`OrgClient::read_app`], reading the `preferred` kind first: the other kind is
+    /// returned only when the org has no app of the preferred kind with this name.
+    pub async fn read_app_preferring(
+        &self,
+        preferred: AppKind,
+        app_api_name: &str,
+    ) -> Result<Option<(AppKind, Element)>, OrgError> {
+        for kind in [preferred, crate::provision::other_kind(preferred)] {
+            if let Some(element) = self.read_app_of_kind(kind, app_api_name).await? {
+                return Ok(Some((kind, element)));
+            }
         }
-        Ok(self.read_external_client_app(app_api_name).await?.map(|view| (AppKind::ExternalClientApp, view)))
+        Ok(None)
     }
 
     /// The app of a known kind (see [`OrgClient::read_app`]).
