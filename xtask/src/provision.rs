@@ -238,7 +238,10 @@ fn step(
             eprintln!("{}", out.stdout.trim_end());
         }
         // stderr was shown live while the step ran.
-        bail!("step {name} failed (exit code {})", out.code.map_or("none".into(), |c| c.to_string()));
+        match out.code {
+            Some(code) => bail!("step {name} failed (exit code {code})"),
+            None => bail!("step {name} was stopped by a signal before it finished"),
+        }
     }
     Ok(())
 }
