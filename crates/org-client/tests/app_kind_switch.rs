@@ -2,70 +2,27 @@
 //! "App kind" row (so diff fails and deploy goes ahead), and the org's refusal of the taken
 //! name is explained with the fix.
 
+mod common;
+
 use std::time::Duration;
 
-use insights_emulator::{Emulator, EmulatorOptions};
+use common::{CONFIG, TestOrg};
+
 use insights_metadata::Generated;
-use insights_metadata::config::{AppKind, Overrides, Settings};
-use insights_metadata::template::Templates;
+use insights_metadata::config::AppKind;
 use insights_org_client::diff::{APP_KIND, Comparison, DesiredState, compare};
 use insights_org_client::provision::{
     DeployPlan, DeployReport, deploy_app, name_taken_by_other_kind, read_deployed_state,
 };
-use insights_org_client::secret_store::SecretStore;
-use insights_org_client::{ClientOptions, Connection, ConnectionSource, NoProgress, OrgClient};
-use secrecy::SecretString;
-
-const CONFIG: &str = r#"
-api_version = "66.0"
-assign_to = ["api@insights-emulator.test"]
-[app]
-label = "Insights API Authorization"
-contact_email = "salesforce-admin@example.com"
-callback_urls = ["http://localhost:8765/oauth/callback"]
-[permission_set]
-label = "Insights API Access"
-"#;
+use insights_org_client::{NoProgress, OrgClient};
 
 fn generated(kind: AppKind) -> Generated {
-    let text = format!("app_kind = \"{}\"\n{CONFIG}", kind.config_value());
-    let settings = Settings::from_toml(&text, "test config", &Overrides::default()).expect("valid config");
-    insights_metadata::generate(&settings, &Templates::builtin()).expect("generates")
-}
-
-struct TestOrg {
-    emulator: Emulator,
-    dir: tempfile::TempDir,
+    common::generate(&format!("app_kind = \"{}\"\n{CONFIG}", kind.config_value())).1
 }
 
 impl TestOrg {
-    async fn start(allow_new_connected_apps: bool) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir_all(dir.path().join("org")).expect("state dir");
-        let settings = format!("allow_new_connected_apps = {allow_new_connected_apps}\n");
-        std::fs::write(dir.path().join("org/org-settings.toml"), settings).expect("org settings");
-        let emulator = Emulator::start(EmulatorOptions {
-            state_dir: dir.path().join("org"),
-            port: 0,
-            test_controls: true,
-        })
-        .await
-        .expect("emulator starts");
-        Self { emulator, dir }
-    }
-
-    async fn client(&self) -> OrgClient {
-        let connection = Connection::new(
-            self.emulator.instance_url(),
-            SecretString::from(self.emulator.admin_access_token()),
-            ConnectionSource::EmbeddedEmulator,
-        )
-        .expect("loopback URL");
-        OrgClient::connect(connection, "66.0", ClientOptions::default()).await.expect("connects")
-    }
-
     /// Deploys `generated`, telling the deploy whether the app exists as the CLI does.
-    async fn deploy(&self, client: &OrgClient, generated: &Generated) -> DeployReport {
+    async fn deploy_generated(&self, client: &OrgClient, generated: &Generated) -> DeployReport {
         let deployed = self.compare(client, generated).await.1;
         let plan = DeployPlan {
             app_api_name: "Insights_API_Authorization".into(),
@@ -73,7 +30,7 @@ impl TestOrg {
             check_only: false,
             wait: Duration::from_secs(60),
             app_exists: Some(deployed == Some(generated.app_kind)),
-            secret_store: SecretStore::at(self.dir.path().join("secrets")),
+            secret_store: self.store(),
         };
         let report = deploy_app(client, generated, &plan, &NoProgress).await.expect("deploy runs");
         assert!(report.creates_app, "an app of the other kind is not the one to update");
@@ -104,10 +61,10 @@ fn assert_kind_row(comparison: &Comparison, desired: &str, deployed: &str) {
 
 #[tokio::test]
 async fn an_eca_config_on_an_org_with_the_connected_app_differs_and_the_taken_name_is_explained() {
-    let org = TestOrg::start(true).await;
+    let org = TestOrg::start_with(CONFIG, true).await;
     let client = org.client().await;
     let connected_app = generated(AppKind::ConnectedApp);
-    assert!(org.deploy(&client, &connected_app).await.succeeded());
+    assert!(org.deploy_generated(&client, &connected_app).await.succeeded());
     assert!(org.compare(&client, &connected_app).await.0.is_identical());
 
     let eca = generated(AppKind::ExternalClientApp);
@@ -116,7 +73,7 @@ async fn an_eca_config_on_an_org_with_the_connected_app_differs_and_the_taken_na
     assert_kind_row(&comparison, "External Client App", "Connected App");
 
     // The deploy goes ahead; the org refuses the name, and the report says why and what to do.
-    let report = org.deploy(&client, &eca).await;
+    let report = org.deploy_generated(&client, &eca).await;
     assert!(!report.succeeded());
     let expected = name_taken_by_other_kind("Insights_API_Authorization", AppKind::ExternalClientApp);
     assert_eq!(report.explanation.as_deref(), Some(expected.as_str()));
@@ -124,10 +81,10 @@ async fn an_eca_config_on_an_org_with_the_connected_app_differs_and_the_taken_na
 
 #[tokio::test]
 async fn a_default_config_on_an_org_with_only_the_eca_differs() {
-    let org = TestOrg::start(false).await;
+    let org = TestOrg::start_with(CONFIG, false).await;
     let client = org.client().await;
     let eca = generated(AppKind::ExternalClientApp);
-    assert!(org.deploy(&client, &eca).await.succeeded());
+    assert!(org.deploy_generated(&client, &eca).await.succeeded());
     assert!(org.compare(&client, &eca).await.0.is_identical());
 
     let (comparison, found) = org.compare(&client, &generated(AppKind::ConnectedApp)).await;

@@ -2,22 +2,19 @@
 //! that refuses new Connected Apps, read-back, consumer key and secret (store and REST),
 //! retrieve round trip, and diff.
 
-use std::time::Duration;
+mod common;
 
-use insights_emulator::{Emulator, EmulatorOptions};
-use insights_metadata::config::{AppKind, Overrides, Settings};
+use common::{TestOrg, deploy_zip};
+
+use insights_metadata::config::AppKind;
 use insights_metadata::model::external_client_app as eca;
-use insights_metadata::template::Templates;
-use insights_metadata::{Generated, GeneratedFile, zip_files};
+use insights_metadata::{GeneratedFile, zip_files};
+use insights_org_client::OrgClient;
 use insights_org_client::consumer::{SecretSource, consumer_credentials_with};
 use insights_org_client::diff::{DesiredState, compare};
 use insights_org_client::metadata_api::retrieve::zip_entries;
-use insights_org_client::provision::{DeployPlan, DeployReport, deploy_app, read_deployed_state};
+use insights_org_client::provision::read_deployed_state;
 use insights_org_client::secret_store::SecretStore;
-use insights_org_client::{
-    ClientOptions, Connection, ConnectionSource, DeployOptions, DeployOutcome, NoProgress, OrgClient,
-};
-use secrecy::SecretString;
 
 const CONFIG: &str = r#"
 api_version = "66.0"
@@ -31,58 +28,12 @@ callback_urls = ["http://localhost:8765/oauth/callback"]
 label = "Insights API Access"
 "#;
 
-struct TestOrg {
-    emulator: Emulator,
-    dir: tempfile::TempDir,
-    generated: Generated,
-    settings: Settings,
+/// This file's org refuses new Connected Apps, as a Spring '26 org does.
+async fn start() -> TestOrg {
+    TestOrg::start_with(CONFIG, false).await
 }
 
 impl TestOrg {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir_all(dir.path().join("org")).expect("state dir");
-        std::fs::write(dir.path().join("org/org-settings.toml"), "allow_new_connected_apps = false\n")
-            .expect("org settings");
-        let emulator = Emulator::start(EmulatorOptions {
-            state_dir: dir.path().join("org"),
-            port: 0,
-            test_controls: true,
-        })
-        .await
-        .expect("emulator starts");
-        let settings =
-            Settings::from_toml(CONFIG, "test config", &Overrides::default()).expect("valid config");
-        let generated = insights_metadata::generate(&settings, &Templates::builtin()).expect("generates");
-        Self { emulator, dir, generated, settings }
-    }
-
-    async fn client(&self) -> OrgClient {
-        let connection = Connection::new(
-            self.emulator.instance_url(),
-            SecretString::from(self.emulator.admin_access_token()),
-            ConnectionSource::EmbeddedEmulator,
-        )
-        .expect("loopback URL");
-        OrgClient::connect(connection, "66.0", ClientOptions::default()).await.expect("connects")
-    }
-
-    fn store(&self) -> SecretStore {
-        SecretStore::at(self.dir.path().join("secrets"))
-    }
-
-    async fn deploy(&self, client: &OrgClient) -> DeployReport {
-        let plan = DeployPlan {
-            app_api_name: self.settings.app.api_name.clone(),
-            permission_set: self.generated.permission_set_name().to_owned(),
-            check_only: false,
-            wait: Duration::from_secs(60),
-            app_exists: None,
-            secret_store: self.store(),
-        };
-        deploy_app(client, &self.generated, &plan, &NoProgress).await.expect("deploy runs")
-    }
-
     /// Deploys the generated files with `from` replaced by `to` in the file ending `suffix`.
     async fn deploy_changed(&self, client: &OrgClient, suffix: &str, from: &str, to: &str) {
         let files: Vec<GeneratedFile> = self
@@ -99,16 +50,13 @@ impl TestOrg {
                 }
             })
             .collect();
-        let id = client.deploy(&zip_files(&files), &DeployOptions::default()).await.expect("deploy accepted");
-        let outcome =
-            client.wait_for_deploy(&id, Duration::from_secs(60), &NoProgress).await.expect("finishes");
-        assert!(matches!(outcome, DeployOutcome::Finished(ref result) if result.success), "{outcome:?}");
+        deploy_zip(client, &zip_files(&files)).await;
     }
 }
 
 #[tokio::test]
 async fn an_eca_deploys_where_connected_apps_are_refused_and_updates_without_the_secret() {
-    let org = TestOrg::start().await;
+    let org = start().await;
     let client = org.client().await;
     assert_eq!(org.generated.app_kind, AppKind::ExternalClientApp);
 
@@ -141,7 +89,7 @@ async fn an_eca_deploys_where_connected_apps_are_refused_and_updates_without_the
 
 #[tokio::test]
 async fn retrieve_returns_the_generated_eca_files_with_the_consumer_key() {
-    let org = TestOrg::start().await;
+    let org = start().await;
     let client = org.client().await;
     assert!(org.deploy(&client).await.succeeded());
     let app = &org.settings.app.api_name;
@@ -173,7 +121,7 @@ async fn retrieve_returns_the_generated_eca_files_with_the_consumer_key() {
 
 #[tokio::test]
 async fn diff_of_an_eca_is_identical_after_deploy_and_names_a_changed_policy() {
-    let org = TestOrg::start().await;
+    let org = start().await;
     let client = org.client().await;
     assert!(org.deploy(&client).await.succeeded());
     let desired = DesiredState::from_generated(&org.generated).expect("desired");

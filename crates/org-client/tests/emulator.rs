@@ -2,127 +2,25 @@
 //! deploys, failures, check-only, retrieve round trip, diff, assignment, expired sessions,
 //! transient 503s and deploys that outlive the wait.
 
+mod common;
+
 use std::time::Duration;
 
-use insights_emulator::{Emulator, EmulatorOptions};
-use insights_metadata::config::{Overrides, Settings};
-use insights_metadata::template::Templates;
-use insights_metadata::{Generated, GeneratedFile};
+use common::{TestOrg, deploy_zip};
+
+use insights_metadata::GeneratedFile;
 use insights_org_client::assign::{AssignmentStatus, assign_permission_set};
 use insights_org_client::consumer::{SecretSource, consumer_credentials_with};
 use insights_org_client::diff::{DesiredState, compare};
 use insights_org_client::metadata_api::read::{CONNECTED_APP, PERMISSION_SET};
 use insights_org_client::metadata_api::retrieve::zip_entries;
-use insights_org_client::provision::{DeployPlan, DeployReport, deploy_app, read_deployed_state};
-use insights_org_client::retry::{PollPolicy, RetryPolicy};
-use insights_org_client::secret_store::SecretStore;
-use insights_org_client::{
-    ClientOptions, Connection, ConnectionSource, DeployOptions, DeployOutcome, NoProgress, OrgClient,
-    OrgError,
-};
-use secrecy::{ExposeSecret, SecretString};
-
-const CONFIG: &str = r#"
-api_version = "66.0"
-assign_to = ["api@insights-emulator.test"]
-[app]
-label = "Insights API Authorization"
-contact_email = "salesforce-admin@example.com"
-callback_urls = ["http://localhost:8765/oauth/callback"]
-scopes = ["api", "refresh_token, offline_access"]
-require_pkce = true
-require_secret_for_web_server_flow = true
-require_secret_for_refresh_token_flow = true
-permitted_users = "admin_approved"
-ip_relaxation = "BYPASS"
-refresh_token_policy = "infinite"
-session_timeout_minutes = 30
-[permission_set]
-label = "Insights API Access"
-apex_classes = ["Insights_Rest_API"]
-"#;
+use insights_org_client::provision::{DeployReport, deploy_app, read_deployed_state};
+use insights_org_client::{DeployOutcome, NoProgress, OrgClient, OrgError};
+use secrecy::ExposeSecret;
 
 const API_USER: &str = "api@insights-emulator.test";
 
-/// One emulator with a fresh state folder and secret store.
-struct TestOrg {
-    emulator: Emulator,
-    dir: tempfile::TempDir,
-    generated: Generated,
-    settings: Settings,
-}
-
 impl TestOrg {
-    async fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let emulator = Emulator::start(EmulatorOptions {
-            state_dir: dir.path().join("org"),
-            port: 0,
-            test_controls: true,
-        })
-        .await
-        .expect("emulator starts");
-        let settings =
-            Settings::from_toml(CONFIG, "test config", &Overrides::default()).expect("valid config");
-        let generated = insights_metadata::generate(&settings, &Templates::builtin()).expect("generates");
-        Self { emulator, dir, generated, settings }
-    }
-
-    fn options() -> ClientOptions {
-        ClientOptions {
-            retry: RetryPolicy {
-                max_attempts: 5,
-                base_delay: Duration::from_millis(10),
-                max_delay: Duration::from_millis(50),
-            },
-            poll: PollPolicy {
-                first_delay: Duration::from_millis(10),
-                factor: 1.5,
-                max_delay: Duration::from_millis(50),
-            },
-            ..ClientOptions::default()
-        }
-    }
-
-    async fn client(&self) -> OrgClient {
-        let connection = Connection::new(
-            self.emulator.instance_url(),
-            SecretString::from(self.emulator.admin_access_token()),
-            ConnectionSource::EmbeddedEmulator,
-        )
-        .expect("loopback URL");
-        OrgClient::connect(connection, "66.0", Self::options()).await.expect("connects")
-    }
-
-    fn store(&self) -> SecretStore {
-        SecretStore::at(self.dir.path().join("secrets"))
-    }
-
-    fn app(&self) -> &str {
-        &self.settings.app.api_name
-    }
-
-    fn permission_set(&self) -> &str {
-        self.generated.permission_set_name()
-    }
-
-    fn plan(&self, check_only: bool, wait: Duration) -> DeployPlan {
-        DeployPlan {
-            app_api_name: self.app().to_owned(),
-            permission_set: self.permission_set().to_owned(),
-            check_only,
-            wait,
-            app_exists: None,
-            secret_store: self.store(),
-        }
-    }
-
-    async fn deploy(&self, client: &OrgClient) -> DeployReport {
-        deploy_app(client, &self.generated, &self.plan(false, Duration::from_secs(60)), &NoProgress)
-            .await
-            .expect("deploy runs")
-    }
-
     async fn control(&self, path: &str, body: serde_json::Value) {
         let url = format!("{}/__emulator/{path}", self.emulator.instance_url());
         let response = reqwest::Client::new().post(&url).json(&body).send().await.expect("control answers");
@@ -147,12 +45,7 @@ impl TestOrg {
             file(&format!("connectedApps/{}.connectedApp", self.app()), app_xml),
             file(&format!("permissionsets/{}.permissionset", self.permission_set()), permission_set_xml),
         ];
-        let zip = insights_metadata::zip_files(&files);
-        let id = client.deploy(&zip, &DeployOptions::default()).await.expect("deploy accepted");
-        match client.wait_for_deploy(&id, Duration::from_secs(60), &NoProgress).await.expect("polls") {
-            DeployOutcome::Finished(result) => assert!(result.success, "{:#?}", result.failures()),
-            other => panic!("still running: {other:?}"),
-        }
+        deploy_zip(client, &insights_metadata::zip_files(&files)).await;
     }
 }
 
