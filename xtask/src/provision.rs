@@ -230,11 +230,13 @@ fn step(
         group: "step".into(),
         name: name.into(),
         expected: expected.into(),
-        observed: if passed { detail } else { out.reason() },
+        // A failed step that still answered in JSON (the auth check's report) is summed up by
+        // `detail`; otherwise its last line of output says why.
+        observed: if passed || (out.json().is_some() && !detail.is_empty()) { detail } else { out.reason() },
         passed,
     });
     if !passed {
-        if !out.stdout.trim().is_empty() {
+        if !out.stdout.trim().is_empty() && out.json().is_none() {
             eprintln!("{}", out.stdout.trim_end());
         }
         // stderr was shown live while the step ran.
